@@ -1,0 +1,185 @@
+"""Assembly: the PTB Application, its context type, and the resources it owns.
+
+Start-up order matters: PTB loads conversation states from the persistence inside
+`Application.initialize()`, before `post_init` runs, so the store is opened at the very start of
+`initialize()` and closed at the very end of `shutdown()` — by `BotApplication` itself, so that
+tests (`async with app:`), polling and webhooks all get the same life cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, cast
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    ContextTypes,
+    ExtBot,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.config import LANGUAGES, Municipality, Settings
+from bot.i18n import Translator, translator
+from bot.message_log import LoggedRequest, record_outbound
+from bot.persistence import SQLitePersistence
+from bot.store import Clock, Store, utc_now
+
+log = logging.getLogger(__name__)
+
+# How many residents' user_data stay in memory between their updates (least recently used first
+# out). The store has them all; this only bounds RAM.
+USER_DATA_CACHE_SIZE = 2000
+
+
+class BotApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application plus the store, settings and clock every handler needs."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    outbound: LoggedRequest | None
+
+    async def initialize(self) -> None:
+        await self.store.open()
+        if self.outbound is not None:
+            store = self.store
+            self.outbound.sink = lambda kind, message: record_outbound(store, kind, message)
+        await super().initialize()
+
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        finally:
+            await self.store.close()
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        # Write this update's conversation state and user_data now rather than once a minute:
+        # the resident has seen the reply, so a crash from here on must not undo it.
+        await self.update_persistence()
+        self._forget_idle_user_data(update)
+
+    def _forget_idle_user_data(self, update: object) -> None:
+        # PTB keeps every user_data it ever loaded; we keep the most recent few thousand. The
+        # persistence reloads an evicted one on that resident's next update.
+        users = self._user_data  # PTB's dict behind the read-only `user_data` view
+        if isinstance(update, Update) and update.effective_user:
+            user_id = update.effective_user.id
+            if user_id in users:
+                users[user_id] = users.pop(user_id)
+        while len(users) > USER_DATA_CACHE_SIZE:
+            users.pop(next(iter(users)))
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
+    """The context handlers receive: the store, settings, clock and the person's language."""
+
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)  # type: ignore[arg-type]
+        self._translator: Translator | None = None
+
+    @property
+    def app(self) -> BotApplication:
+        return cast(BotApplication, self.application)
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    @property
+    def municipality(self) -> Municipality:
+        return self.app.settings.municipality
+
+    def now(self) -> datetime:
+        return self.app.clock()
+
+    @property
+    def tr(self) -> Translator:
+        """The person's language, resolved once per update by the middleware (default Latvian)."""
+        if self._translator is None:
+            self._translator = translator(None, self.settings.timezone)
+        return self._translator
+
+    def use_language(self, language: str | None) -> Translator:
+        self._translator = translator(language, self.settings.timezone)
+        return self._translator
+
+    @property
+    def language(self) -> str:
+        return self.tr.language
+
+    def gettext(self, message: str) -> str:
+        return self.tr.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.tr.ngettext(singular, plural, n)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    clock: Clock = utc_now,
+    token: str | None = None,
+    rate_limit: bool = True,
+) -> BotApplication:
+    """The bot, ready to initialize. `request`s replace the HTTP transport (tests use a fake)."""
+    from handlers import register  # handlers import bot.*, so import them late
+
+    outbound = LoggedRequest(request or HTTPXRequest(connection_pool_size=16))
+    store = Store(settings.database, clock=clock)
+    builder = (
+        ApplicationBuilder()
+        .application_class(BotApplication)
+        .token(token or settings.bot_token or "")
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.bot_file_api_url)
+        .request(outbound)
+        .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=30))
+        .persistence(SQLitePersistence(store))
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+    )
+    if rate_limit:
+        # Telegram's limits (≈30 msg/s overall, 20/min per group): queue rather than be refused.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = cast(BotApplication, builder.build())
+    app.settings = settings
+    app.store = store
+    app.clock = clock
+    app.outbound = outbound
+    register(app)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    await publish_commands(cast(BotApplication, app))
+
+
+async def publish_commands(app: BotApplication) -> None:
+    """The command menu in each language; Latvian is also the default for everyone else."""
+    from handlers.commands import command_menu
+
+    for language in LANGUAGES:
+        commands = [
+            BotCommand(name, description)
+            for name, description in command_menu(translator(language, app.settings.timezone))
+        ]
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)
+        if language == "lv":
+            await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())

@@ -1,0 +1,182 @@
+"""The message log: every update in and every message out, recorded in one place.
+
+Inbound updates are recorded by the first handler group (handlers/middleware.py) through
+`record_update`. Outbound messages are recorded below the Bot, in the transport: `LoggedRequest`
+wraps whatever request object the bot uses, so messages sent by handlers, jobs and the error
+handler alike are caught, and no handler has to remember to log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# Bot API methods whose result is a message the resident sees (lower-case, as the URL ends).
+_OUTBOUND_KINDS = {
+    "sendmessage": "text",
+    "editmessagetext": "edit",
+    "editmessagecaption": "edit",
+    "editmessagereplymarkup": "edit_buttons",
+    "senddocument": "document",
+    "sendphoto": "photo",
+    "sendvenue": "venue",
+    "sendlocation": "location",
+    "sendcontact": "contact",
+    "copymessage": "copy",
+    "forwardmessage": "forward",
+}
+
+OutboundSink = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class LoggedRequest(BaseRequest):
+    """A transport that hands every sent or edited message to a sink after Telegram accepted it."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self.sink: OutboundSink | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await self.inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        kind = _OUTBOUND_KINDS.get(url.rsplit("/", 1)[-1].lower())
+        if kind and code == 200 and self.sink is not None:
+            try:
+                result = json.loads(payload)["result"]
+                if isinstance(result, dict):
+                    await self.sink(kind, result)
+            except Exception:
+                # The message reached the resident; a failed log write must not turn that into
+                # an error (the handler might retry and send it twice).
+                log.exception("could not log an outbound message")
+        return code, payload
+
+
+async def record_outbound(store: Store, kind: str, message: dict[str, Any]) -> None:
+    """Records one message the bot sent or edited, as Telegram returned it."""
+    details: dict[str, Any] = {}
+    if markup := message.get("reply_markup"):
+        details["buttons"] = [
+            [button.get("text") for button in row] for row in markup.get("inline_keyboard", [])
+        ]
+    if document := message.get("document"):
+        details["document"] = {k: document.get(k) for k in ("file_name", "mime_type", "file_id")}
+    if venue := message.get("venue"):
+        details["venue"] = {"title": venue.get("title"), "address": venue.get("address")}
+    if location := message.get("location"):
+        details["location"] = location
+    await store.log_message(
+        direction="out",
+        kind=kind,
+        chat_id=message.get("chat", {}).get("id"),
+        message_id=message.get("message_id"),
+        text=message.get("text") or message.get("caption"),
+        details=details,
+    )
+
+
+async def record_update(store: Store, update: Update) -> None:
+    """Records one inbound update: what the person sent or pressed, with media metadata."""
+    chat_id = update.effective_chat.id if update.effective_chat else None
+    user_id = update.effective_user.id if update.effective_user else None
+    kind, text, details = describe(update)
+    message = update.effective_message
+    await store.log_message(
+        direction="in",
+        kind=kind,
+        chat_id=chat_id,
+        user_id=user_id,
+        message_id=message.message_id if message else None,
+        update_id=update.update_id,
+        text=text,
+        details=details,
+    )
+
+
+def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:
+    """(kind, text, metadata) of an update, for the log."""
+    if query := update.callback_query:
+        return "callback", None, {"data": query.data}
+    if member := update.my_chat_member:
+        return "membership", None, {"status": member.new_chat_member.status}
+    message = update.message or update.edited_message
+    if message is None:
+        return "other", None, {}
+    edited = update.edited_message is not None
+    details: dict[str, Any] = {"edited": True} if edited else {}
+    if message.is_topic_message:
+        details["thread_id"] = message.message_thread_id
+    if message.reply_to_message:
+        details["reply_to"] = message.reply_to_message.message_id
+    if message.photo:
+        biggest = message.photo[-1]
+        details["photo"] = {
+            "file_id": biggest.file_id,
+            "width": biggest.width,
+            "height": biggest.height,
+            "file_size": biggest.file_size,
+        }
+        return "photo", message.caption, details
+    if document := message.document:
+        details["document"] = {
+            "file_id": document.file_id,
+            "file_name": document.file_name,
+            "mime_type": document.mime_type,
+            "file_size": document.file_size,
+        }
+        return "document", message.caption, details
+    if voice := message.voice:
+        details["voice"] = {
+            "file_id": voice.file_id,
+            "duration": voice.duration,
+            "mime_type": voice.mime_type,
+        }
+        return "voice", None, details
+    if location := message.location:
+        details["location"] = {"latitude": location.latitude, "longitude": location.longitude}
+        return "location", None, details
+    if contact := message.contact:
+        details["contact"] = {"phone_number": contact.phone_number, "user_id": contact.user_id}
+        return "contact", None, details
+    if sticker := message.sticker:
+        details["sticker"] = {"emoji": sticker.emoji, "file_id": sticker.file_id}
+        return "sticker", None, details
+    if message.text is not None:
+        kind = "command" if message.text.startswith("/") else "text"
+        return ("edit" if edited else kind), message.text, details
+    return "other", message.caption, details

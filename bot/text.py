@@ -1,0 +1,36 @@
+"""Text helpers for Telegram's limits."""
+
+from __future__ import annotations
+
+import html
+
+MESSAGE_LIMIT = 4096  # characters in one message's text
+CAPTION_LIMIT = 1024
+
+
+def split_for_telegram(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Splits text into messages of at most `limit` characters, at paragraph, line or word ends
+    where it can, so a long proposal shown back to its author arrives whole, in parts."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:  # no good break nearby: cut hard rather than send tiny parts
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def escape(text: str) -> str:
+    """Resident-written text made safe inside our HTML-formatted messages."""
+    return html.escape(text, quote=False)
+
+
+def shorten(text: str, length: int) -> str:
+    """The first `length` characters of a one-line preview, with an ellipsis if cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"

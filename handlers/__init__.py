@@ -1,0 +1,28 @@
+"""Every handler of the bot, registered in one ordered place.
+
+PTB runs each update through the handler groups in ascending order and at most one handler per
+group, so order is meaning here:
+  -100 … -80  middleware: record the update, resolve the language, guard chats, answer edits;
+  0           the flows, in the order listed — conversations first (they own their states),
+              then stateless commands and buttons, and the fallbacks last, which take whatever
+              nothing else took (a fallback in a later group would answer *every* update).
+"""
+
+from __future__ import annotations
+
+from telegram.ext import BaseHandler
+
+from bot.app import BotApplication
+from handlers import errors, fallbacks, middleware, onboarding, staff_admin
+
+
+def register(app: BotApplication) -> None:
+    for group, group_handlers in middleware.handlers().items():
+        app.add_handlers(group_handlers, group=group)
+    flows: list[BaseHandler] = [  # type: ignore[type-arg]
+        *onboarding.handlers(),
+        *staff_admin.handlers(),
+        *fallbacks.handlers(),
+    ]
+    app.add_handlers(flows, group=0)
+    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+"""The global error handler: the traceback goes to the log, a polite sentence to the person."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot.app import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    # Only ids reach the log: the update itself carries what residents wrote.
+    where = ""
+    if isinstance(update, Update):
+        chat = update.effective_chat.id if update.effective_chat else None
+        where = f" (update {update.update_id}, chat {chat})"
+    if isinstance(context.error, Forbidden):
+        log.info("Telegram refused a send%s: %s", where, context.error)
+        return
+    log.error("error while handling an update%s", where, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    _ = context.gettext
+    try:
+        if update.callback_query:
+            await update.callback_query.answer()
+        await context.bot.send_message(
+            update.effective_chat.id,
+            _(
+                "Sorry, something went wrong on our side. What you sent earlier is safe. "
+                "Please try again, or send /cancel to start over."
+            ),
+        )
+    except TelegramError:
+        log.warning("could not tell chat %s about the error", update.effective_chat.id)

@@ -1,0 +1,96 @@
+"""The first handler groups: record every update, resolve the person's language, keep the bot
+out of chats it does not serve, and answer edits. They run before any flow sees the update."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.app import BotContext
+from bot.i18n import negotiate
+from bot.message_log import record_update
+
+log = logging.getLogger(__name__)
+
+
+async def record_and_resolve_language(update: Update, context: BotContext) -> None:
+    """Logs the update and sets the language: stored choice → Telegram's hint → Latvian."""
+    await record_update(context.store, update)
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    resident = await context.store.record_resident_seen(user.id, user.language_code)
+    context.use_language(resident.language or negotiate(user.language_code))
+
+
+def _served(update: Update, context: BotContext) -> bool:
+    chat = update.effective_chat
+    return chat is None or chat.type == ChatType.PRIVATE or chat.id == context.settings.staff_chat_id
+
+
+async def keep_to_served_chats(update: Update, context: BotContext) -> None:
+    """Residents are served in private chats and staff in the staff chat; anywhere else the bot
+    says so once, leaves, and ignores what it still receives."""
+    if _served(update, context):
+        return
+    member: ChatMemberUpdated | None = update.my_chat_member
+    chat = update.effective_chat
+    if chat is not None and member is not None and member.new_chat_member.status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    ):
+        _ = context.gettext
+        log.info("added to unserved chat %s; leaving", chat.id)
+        try:
+            await context.bot.send_message(
+                chat.id,
+                _("I serve residents in private chats only. Write to me directly: @{bot}").format(
+                    bot=context.bot.username
+                ),
+            )
+            await context.bot.leave_chat(chat.id)
+        except TelegramError as error:
+            log.warning("could not leave chat %s: %s", chat.id, error)
+    raise ApplicationHandlerStop
+
+
+async def answer_edit(update: Update, context: BotContext) -> None:
+    """Edits are not picked up: say so, so nobody believes a correction reached the office."""
+    message = update.edited_message
+    if message is not None and message.chat.type == ChatType.PRIVATE:
+        _ = context.gettext
+        await message.reply_text(
+            _(
+                "I only read new messages, so this edit has not changed anything. "
+                "If you want to correct something, please send it again."
+            )
+        )
+    raise ApplicationHandlerStop
+
+
+async def note_block_status(update: Update, context: BotContext) -> None:
+    """A resident blocked or unblocked the bot in their private chat: logged, nothing to say."""
+    raise ApplicationHandlerStop
+
+
+def handlers() -> dict[int, list[BaseHandler]]:  # type: ignore[type-arg]
+    return {
+        # Before everything: every update is recorded, whatever happens to it next.
+        -100: [TypeHandler(Update, record_and_resolve_language)],
+        -90: [TypeHandler(Update, keep_to_served_chats)],
+        -80: [
+            MessageHandler(filters.UpdateType.EDITED, answer_edit),
+            ChatMemberHandler(note_block_status, ChatMemberHandler.MY_CHAT_MEMBER),
+        ],
+    }

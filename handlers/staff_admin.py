@@ -1,0 +1,123 @@
+"""Staff administration: who the specialists are, and reading a resident's whole conversation.
+
+Admins (ADMIN_IDS) add and remove specialists; every specialist may list staff and read
+conversations. Each handler is wrapped in the one rights check of bot/auth.py.
+"""
+
+from __future__ import annotations
+
+import io
+
+from telegram import InputFile, Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.app import BotContext
+from bot.auth import admin_only, staff_only, user_id_argument
+from bot.staff_chat import post_to_staff
+from bot.store import LoggedMessage
+
+
+@staff_only
+async def list_staff(update: Update, context: BotContext) -> None:
+    """/staff: the admins and specialists."""
+    _ = context.gettext
+    specialists = await context.store.specialists()
+    lines = [_("Admins: {ids}").format(ids=", ".join(map(str, sorted(context.settings.admin_ids))) or "—")]
+    lines.append(
+        context.ngettext("{n} specialist:", "{n} specialists:", len(specialists)).format(
+            n=len(specialists)
+        )
+    )
+    lines += [
+        _("{id} — added {date}").format(id=s.user_id, date=context.tr.datetime(s.added_at))
+        for s in specialists
+    ]
+    lines.append(_("Add: /addstaff <id> · remove: /removestaff <id> (admins only)"))
+    if update.effective_message:
+        await update.effective_message.reply_text("\n".join(lines))
+
+
+@admin_only
+async def add_staff(update: Update, context: BotContext) -> None:
+    """/addstaff <id>: makes a person a specialist."""
+    _ = context.gettext
+    user_id = user_id_argument(context.args)
+    message, admin = update.effective_message, update.effective_user
+    if message is None or admin is None:
+        return
+    if user_id is None:
+        await message.reply_text(
+            _("Send it as /addstaff 123456789 — the person's Telegram id (they get it with /myid).")
+        )
+        return
+    if await context.store.add_specialist(user_id, added_by=admin.id):
+        await message.reply_text(_("{id} is now a specialist.").format(id=user_id))
+        await post_to_staff(
+            context, _("{admin} added {id} as a specialist.").format(admin=admin.id, id=user_id)
+        )
+    else:
+        await message.reply_text(_("{id} already is a specialist.").format(id=user_id))
+
+
+@admin_only
+async def remove_staff(update: Update, context: BotContext) -> None:
+    """/removestaff <id>: takes a specialist's rights away, effective at once."""
+    _ = context.gettext
+    user_id = user_id_argument(context.args)
+    message, admin = update.effective_message, update.effective_user
+    if message is None or admin is None:
+        return
+    if user_id is None:
+        await message.reply_text(_("Send it as /removestaff 123456789."))
+        return
+    if await context.store.remove_specialist(user_id):
+        await message.reply_text(_("{id} is no longer a specialist.").format(id=user_id))
+        await post_to_staff(
+            context, _("{admin} removed specialist {id}.").format(admin=admin.id, id=user_id)
+        )
+    else:
+        await message.reply_text(_("{id} was not a specialist.").format(id=user_id))
+
+
+@staff_only
+async def conversation(update: Update, context: BotContext) -> None:
+    """/conversation <id>: the resident's whole chat with the bot, as a text file."""
+    _ = context.gettext
+    user_id = user_id_argument(context.args)
+    message = update.effective_message
+    if message is None:
+        return
+    if user_id is None:
+        await message.reply_text(_("Send it as /conversation 123456789 (the resident's id)."))
+        return
+    log = await context.store.conversation_with(user_id)
+    if not log:
+        await message.reply_text(_("No messages with {id}.").format(id=user_id))
+        return
+    transcript = "\n".join(transcript_line(context, entry) for entry in log)
+    await message.reply_document(
+        InputFile(io.BytesIO(transcript.encode("utf-8")), filename=f"conversation-{user_id}.txt"),
+        caption=context.ngettext(
+            "Conversation with {id}: {n} message.", "Conversation with {id}: {n} messages.", len(log)
+        ).format(id=user_id, n=len(log)),
+    )
+
+
+def transcript_line(context: BotContext, entry: LoggedMessage) -> str:
+    _ = context.gettext
+    who = _("resident") if entry.direction == "in" else _("bot")
+    body = entry.text or ""
+    if entry.kind == "callback":
+        body = _("[pressed a button: {data}]").format(data=entry.details.get("data"))
+    elif entry.kind not in ("text", "command", "edit") or not body:
+        body = f"[{entry.kind}] {body}".strip()
+    return f"{context.tr.datetime(entry.at, 'yMdHms')}  {who}: {body}"
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [
+        CommandHandler("staff", list_staff),
+        CommandHandler("addstaff", add_staff),
+        CommandHandler("removestaff", remove_staff),
+        CommandHandler("conversation", conversation),
+    ]
