@@ -23,11 +23,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.clock import Clock, utc_now
 from bot.config import LANGUAGES, Municipality, Settings
 from bot.i18n import Translator, translator
 from bot.message_log import LoggedRequest, record_outbound
 from bot.persistence import SQLitePersistence
-from bot.store import Clock, Store, utc_now
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,8 @@ async def publish_commands(app: BotApplication) -> None:
             BotCommand(name, description)
             for name, description in command_menu(translator(language, app.settings.timezone))
         ]
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)
+        await app.bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=language
+        )
         if language == "lv":
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())

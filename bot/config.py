@@ -96,6 +96,8 @@ class Settings:
     municipality: Municipality
     municipality_file: Path
     proposals_per_day: int = 5
+    # Forum topic (message_thread_id) in the staff chat for each theme slug, where it has one.
+    staff_topics: dict[str, int] = field(default_factory=dict)
     log_level: str = "INFO"
 
 
@@ -107,7 +109,9 @@ def load_settings(
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    source = "environment" if env_file is None or not env_file.is_file() else f"environment/{env_file}"
+    source = (
+        "environment" if env_file is None or not env_file.is_file() else f"environment/{env_file}"
+    )
 
     def get(key: str, default: str | None = None) -> str | None:
         value = values.get(key, "").strip()
@@ -129,7 +133,9 @@ def load_settings(
                 admin_ids.add(int(part))
             except ValueError:
                 raise ConfigError(
-                    "ADMIN_IDS", source, f"expected Telegram user ids separated by commas, got {part!r}"
+                    "ADMIN_IDS",
+                    source,
+                    f"expected Telegram user ids separated by commas, got {part!r}",
                 ) from None
 
     token = get("BOT_TOKEN")
@@ -140,7 +146,9 @@ def load_settings(
     api_url = (get("BOT_API_URL") or DEFAULT_BOT_API_URL).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError("BOT_API_URL", source, f"expected an http(s) URL, got {api_url!r}")
-    default_file_url = api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url
+    default_file_url = (
+        api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url
+    )
     file_url = (get("BOT_FILE_API_URL") or default_file_url).rstrip("/")
 
     timezone_name = get("TIMEZONE", "Europe/Riga") or "Europe/Riga"
@@ -154,6 +162,20 @@ def load_settings(
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", source, "expected DEBUG, INFO, WARNING or ERROR")
 
+    municipality = load_municipality(municipality_file)
+    staff_topics: dict[str, int] = {}
+    for part in (get("STAFF_TOPICS") or "").split(","):
+        if not part.strip():
+            continue
+        slug, _, topic = part.partition(":")
+        if municipality.theme(slug.strip()) is None or not topic.strip().isdigit():
+            raise ConfigError(
+                "STAFF_TOPICS",
+                source,
+                f"expected theme:topic_id pairs with known themes, got {part!r}",
+            )
+        staff_topics[slug.strip()] = int(topic)
+
     return Settings(
         bot_token=token,
         database=Path(get("DATABASE") or DEFAULT_DATABASE),
@@ -162,10 +184,11 @@ def load_settings(
         staff_chat_id=integer("STAFF_CHAT_ID"),
         admin_ids=frozenset(admin_ids),
         timezone=timezone,
-        municipality=load_municipality(municipality_file),
+        municipality=municipality,
         municipality_file=municipality_file,
         proposals_per_day=per_day or 5,
         log_level=log_level,
+        staff_topics=staff_topics,
     )
 
 
@@ -211,9 +234,7 @@ def load_municipality(path: Path) -> Municipality:
         email=reader.text("municipality.email"),
         website=reader.text("municipality.website"),
         reference_prefix=prefix,
-        timezone=_zone(
-            reader.text("municipality.timezone"), "municipality.timezone", source
-        ),
+        timezone=_zone(reader.text("municipality.timezone"), "municipality.timezone", source),
         meeting_venue=reader.venue("venues.meetings"),
         reception_venue=reader.venue("venues.reception"),
         themes=tuple(themes),

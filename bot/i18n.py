@@ -1,4 +1,4 @@
-"""Languages: gettext catalogs for lv (default, the state language), ru and en, and Babel formatting.
+"""Languages: gettext catalogs for lv (default, the state language), ru and en; Babel formats.
 
 The `.po` files in `locales/` are the source of truth. They are compiled in memory when the bot
 starts, so a fresh clone needs no build step and a stale `.mo` file can never be served.

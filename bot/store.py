@@ -12,35 +12,24 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from bot.clock import Clock, utc_now
+from bot.clock import to_text as _iso
 from bot.config import PROJECT_ROOT
+from bot.store_proposals import ProposalQueries
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 class MigrationError(Exception):
@@ -75,7 +64,7 @@ class Specialist:
     added_at: datetime
 
 
-class Store:
+class Store(ProposalQueries):
     def __init__(self, path: Path | str, *, clock: Clock = utc_now) -> None:
         self.path = Path(path)
         self.clock = clock
@@ -135,10 +124,10 @@ class Store:
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        applied = {row[0] for row in await self.db.execute_fetchall(
-            "SELECT name FROM schema_migrations"
-        )}
-        files = sorted(migrations_dir.glob("*.sql"))
+        applied = {
+            row[0] for row in await self.db.execute_fetchall("SELECT name FROM schema_migrations")
+        }
+        files = sorted(migrations_dir.glob("*.sql"))  # noqa: ASYNC240 (start-up only)
         numbers: dict[str, str] = {}
         for file in files:
             match = MIGRATION_NAME.match(file.name)
@@ -317,9 +306,9 @@ class Store:
                 ),
             )
 
-    async def conversation_with(self, chat_id: int, *, limit: int | None = None) -> list[
-        LoggedMessage
-    ]:
+    async def conversation_with(
+        self, chat_id: int, *, limit: int | None = None
+    ) -> list[LoggedMessage]:
         """The logged messages of one chat, oldest first (the newest `limit` if given)."""
         rows = await self.db.execute_fetchall(
             "SELECT * FROM (SELECT at, direction, chat_id, user_id, message_id, kind, text,"

@@ -13,15 +13,27 @@ from __future__ import annotations
 from telegram.ext import BaseHandler
 
 from bot.app import BotApplication
-from handlers import errors, fallbacks, middleware, onboarding, staff_admin
+from handlers import (
+    errors,
+    fallbacks,
+    middleware,
+    my_submissions,
+    onboarding,
+    proposals,
+    staff_admin,
+    staff_proposals,
+)
 
 
 def register(app: BotApplication) -> None:
     for group, group_handlers in middleware.handlers().items():
         app.add_handlers(group_handlers, group=group)
     flows: list[BaseHandler] = [  # type: ignore[type-arg]
+        *proposals.handlers(),  # before onboarding: it takes `/start <theme>` deep links
+        *my_submissions.handlers(),
         *onboarding.handlers(),
         *staff_admin.handlers(),
+        *staff_proposals.handlers(),
         *fallbacks.handlers(),
     ]
     app.add_handlers(flows, group=0)

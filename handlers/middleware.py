@@ -36,7 +36,9 @@ async def record_and_resolve_language(update: Update, context: BotContext) -> No
 
 def _served(update: Update, context: BotContext) -> bool:
     chat = update.effective_chat
-    return chat is None or chat.type == ChatType.PRIVATE or chat.id == context.settings.staff_chat_id
+    return (
+        chat is None or chat.type == ChatType.PRIVATE or chat.id == context.settings.staff_chat_id
+    )
 
 
 async def keep_to_served_chats(update: Update, context: BotContext) -> None:
@@ -46,9 +48,14 @@ async def keep_to_served_chats(update: Update, context: BotContext) -> None:
         return
     member: ChatMemberUpdated | None = update.my_chat_member
     chat = update.effective_chat
-    if chat is not None and member is not None and member.new_chat_member.status in (
-        ChatMemberStatus.MEMBER,
-        ChatMemberStatus.ADMINISTRATOR,
+    if (
+        chat is not None
+        and member is not None
+        and member.new_chat_member.status
+        in (
+            ChatMemberStatus.MEMBER,
+            ChatMemberStatus.ADMINISTRATOR,
+        )
     ):
         _ = context.gettext
         log.info("added to unserved chat %s; leaving", chat.id)

@@ -6,6 +6,7 @@ before a restart, so none of it needs a ConversationHandler.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from telegram import (
@@ -122,7 +123,9 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     await context.store.set_language(user.id, language)
     _ = context.use_language(language).gettext
     await query.answer()
-    await query.edit_message_text(_("Language: {language}").format(language=LANGUAGE_NAMES[language]))
+    await query.edit_message_text(
+        _("Language: {language}").format(language=LANGUAGE_NAMES[language])
+    )
     await set_chat_commands(context, user.id)
     resident = await context.store.resident(user.id)
     await welcome(update, context, first_time=resident is None or not resident.privacy_shown)
@@ -132,10 +135,8 @@ async def set_chat_commands(context: BotContext, chat_id: int) -> None:
     """The command menu in the resident's chosen language (Telegram's own pick follows the app's
     interface language, which for Latvian speakers is seldom Latvian)."""
     commands = [BotCommand(name, text) for name, text in command_menu(context.tr)]
-    try:
+    with contextlib.suppress(TelegramError):  # a convenience; the language is stored already
         await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
-    except TelegramError:
-        pass  # only a convenience; the language itself is stored already
 
 
 async def welcome(update: Update, context: BotContext, *, first_time: bool) -> None:
@@ -192,9 +193,7 @@ def short_privacy_notice(context: BotContext) -> str:
         "Privacy in short: {controller} processes what you send here to handle your proposals "
         "and bookings. It is kept for {months} months after your last message. Messages pass "
         "through Telegram's servers. Full notice: /privacy"
-    ).format(
-        controller=municipality.name(context.language), months=municipality.retention_months
-    )
+    ).format(controller=municipality.name(context.language), months=municipality.retention_months)
 
 
 async def privacy(update: Update, context: BotContext) -> None:

@@ -22,7 +22,11 @@ async def list_staff(update: Update, context: BotContext) -> None:
     """/staff: the admins and specialists."""
     _ = context.gettext
     specialists = await context.store.specialists()
-    lines = [_("Admins: {ids}").format(ids=", ".join(map(str, sorted(context.settings.admin_ids))) or "—")]
+    lines = [
+        _("Admins: {ids}").format(
+            ids=", ".join(map(str, sorted(context.settings.admin_ids))) or "—"
+        )
+    ]
     lines.append(
         context.ngettext("{n} specialist:", "{n} specialists:", len(specialists)).format(
             n=len(specialists)
@@ -90,15 +94,24 @@ async def conversation(update: Update, context: BotContext) -> None:
     if user_id is None:
         await message.reply_text(_("Send it as /conversation 123456789 (the resident's id)."))
         return
+    await send_transcript(context, message.chat_id, user_id)
+
+
+async def send_transcript(context: BotContext, chat_id: int, user_id: int) -> None:
+    """Sends a resident's whole logged conversation to `chat_id` as a text file."""
+    _ = context.gettext
     log = await context.store.conversation_with(user_id)
     if not log:
-        await message.reply_text(_("No messages with {id}.").format(id=user_id))
+        await context.bot.send_message(chat_id, _("No messages with {id}.").format(id=user_id))
         return
     transcript = "\n".join(transcript_line(context, entry) for entry in log)
-    await message.reply_document(
+    await context.bot.send_document(
+        chat_id,
         InputFile(io.BytesIO(transcript.encode("utf-8")), filename=f"conversation-{user_id}.txt"),
         caption=context.ngettext(
-            "Conversation with {id}: {n} message.", "Conversation with {id}: {n} messages.", len(log)
+            "Conversation with {id}: {n} message.",
+            "Conversation with {id}: {n} messages.",
+            len(log),
         ).format(id=user_id, n=len(log)),
     )
 

@@ -238,7 +238,9 @@ def _markdown_v2_to_plain(text: str) -> str:
         i += 1
     if stack:
         marker, offset = stack[-1]
-        raise EntityParseError(f"Can't find end of {_MDV2_NAMES[marker]} entity at byte offset {offset}")
+        raise EntityParseError(
+            f"Can't find end of {_MDV2_NAMES[marker]} entity at byte offset {offset}"
+        )
     return "".join(out)
 
 
@@ -260,8 +262,7 @@ def _markdown_to_plain(text: str) -> str:
             end = text.find(fence, start)
             if end < 0:
                 raise EntityParseError(
-                    "Can't find end of the entity starting at byte offset "
-                    f"{_byte_offset(text, i)}"
+                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
                 )
             out.append(text[start:end])
             i = end + len(fence)

@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-__all__ = ["ApiCall", "CallbackAnswer", "FakeFile", "FakeMessage", "inline_labels", "reply_labels"]
+__all__ = [
+    "ApiCall",
+    "CallbackAnswer",
+    "FakeFile",
+    "FakeMessage",
+    "command_entities",
+    "inline_labels",
+    "reply_labels",
+]
 
 
 class ApiCall(NamedTuple):
@@ -31,6 +39,7 @@ class FakeFile:
     height: int | None = None
     duration: int | None = None
     url: str | None = None  # set when the bot sent the file by HTTP URL
+    emoji: str | None = None  # stickers
 
     @property
     def size(self) -> int:
@@ -48,6 +57,15 @@ class CallbackAnswer:
     cache_time: int | None = None
     user_id: int | None = None
     chat_id: int | None = None
+
+
+def command_entities(text: str) -> list[dict[str, Any]]:
+    """A bot_command entity at offset 0, as Telegram clients attach to "/command args"."""
+    if not text.startswith("/") or len(text) < 2:
+        return []
+    command = text.split(maxsplit=1)[0]
+    # Entity offsets/lengths are in UTF-16 code units.
+    return [{"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}]
 
 
 def inline_labels(markup: dict[str, Any] | None) -> list[list[str]]:

@@ -1,0 +1,107 @@
+"""Exports for the working groups: every proposal as CSV or XLSX.
+
+Contact details are included only where the resident agreed to be contacted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from bot.config import Settings
+from bot.i18n import translator
+from bot.proposals import status_name
+from bot.store import Store
+from bot.store_proposals import ExportRow
+
+FORMATS = ("csv", "xlsx")
+# Column headings stay in Latvian: the export goes to the municipality's working groups.
+COLUMNS = (
+    "Atsauce",
+    "Tēma",
+    "Iesniegts",
+    "Statuss",
+    "Statusa pamatojums",
+    "Valoda",
+    "Teksts",
+    "Pielikumi",
+    "Pašvaldības atbildes",
+    "Iedzīvotāja papildinājumi",
+    "Piekrīt saziņai",
+    "Tālrunis",
+    "E-pasts",
+)
+
+
+async def export_rows(store: Store, settings: Settings) -> AsyncIterator[list[str | int]]:
+    tr = translator("lv", settings.timezone)
+    tz = settings.timezone
+    row: ExportRow
+    async for row in store.proposals_for_export():
+        p = row.proposal
+        theme = settings.municipality.theme(p.theme)
+
+        def joined(messages: list) -> str:  # type: ignore[type-arg]
+            return "\n\n".join(
+                f"[{m.created_at.astimezone(tz):%Y-%m-%d %H:%M}] {m.text}" for m in messages
+            )
+
+        yield [
+            p.reference,
+            theme.name.lv if theme else p.theme,
+            p.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            status_name(tr, p.status),
+            row.reason or "",
+            p.language,
+            p.text,
+            row.attachments,
+            joined(row.answers),
+            joined(row.follow_ups),
+            "jā" if p.wants_contact else "nē",
+            (p.phone or "") if p.wants_contact else "",
+            (p.email or "") if p.wants_contact else "",
+        ]
+
+
+async def export_proposals(store: Store, settings: Settings, fmt: str) -> bytes:
+    """All proposals in one file of the given format, as bytes."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(COLUMNS)
+        async for values in export_rows(store, settings):
+            writer.writerow([_defused(v) for v in values])
+        # A byte-order mark lets Excel open Latvian and Russian letters correctly.
+        return buffer.getvalue().encode("utf-8-sig")
+    if fmt == "xlsx":
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Priekšlikumi")
+        sheet.append(list(COLUMNS))
+        async for values in export_rows(store, settings):
+            sheet.append([_text_cell(sheet, v) for v in values])
+        output = io.BytesIO()
+        workbook.save(output)
+        return output.getvalue()
+    raise ValueError(f"format must be one of {FORMATS}")
+
+
+def _defused(value: str | int) -> str | int:
+    """A resident's text that starts like a formula ("=HYPERLINK(...)") must stay text when a
+    spreadsheet opens the CSV (OWASP: CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _text_cell(sheet: Any, value: str | int) -> WriteOnlyCell | int:
+    """openpyxl takes a string starting with "=" for a formula; these cells are always text."""
+    if isinstance(value, int):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell

@@ -1,0 +1,74 @@
+"""What residents and staff both see of a proposal: status names, summaries, notifications."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.error import Forbidden, TelegramError
+
+from bot.app import BotContext
+from bot.i18n import N_, Translator, translator
+from bot.store_proposals import Attachment, Proposal
+
+log = logging.getLogger(__name__)
+
+TEXT_MIN, TEXT_MAX = 10, 4000
+
+STATUS_NAMES = {
+    "received": N_("Received"),
+    "in_review": N_("In review"),
+    "forwarded": N_("Forwarded to the working group"),
+    "included": N_("Included in the programme"),
+    "not_included": N_("Not included in the programme"),
+    "withdrawn": N_("Withdrawn"),
+    "spam": N_("Rejected as spam"),
+}
+
+ATTACHMENT_NAMES = {
+    "photo": N_("photo"),
+    "document": N_("document"),
+    "voice": N_("voice message"),
+    "location": N_("location"),
+}
+
+
+def status_name(tr: Translator, status: str) -> str:
+    return tr.gettext(STATUS_NAMES.get(status, status))
+
+
+def theme_name(context: BotContext, slug: str, language: str | None = None) -> str:
+    theme = context.municipality.theme(slug)
+    return theme.name(language or context.language) if theme else slug
+
+
+def attachments_summary(
+    tr: Translator, attachments: list[Attachment] | tuple[Attachment, ...]
+) -> str:
+    """'2 × photo, 1 × location' in the reader's language, or an em dash."""
+    counts: dict[str, int] = {}
+    for attachment in attachments:
+        counts[attachment.kind] = counts.get(attachment.kind, 0) + 1
+    if not counts:
+        return "—"
+    return ", ".join(f"{n} × {tr.gettext(ATTACHMENT_NAMES[kind])}" for kind, n in counts.items())
+
+
+async def notify_resident(
+    context: BotContext, proposal: Proposal, text_for: str, **values: str
+) -> bool:
+    """Sends the resident a message about their proposal, in *their* language (not the staff
+    member's). `text_for` is an untranslated msgid marked with N_. False if it did not arrive."""
+    resident = await context.store.resident(proposal.resident_id)
+    tr = translator(resident.language if resident else proposal.language, context.settings.timezone)
+    values = {"reference": proposal.reference, **values}
+    if "status" in values:
+        values["status"] = status_name(tr, values["status"])
+    try:
+        await context.bot.send_message(proposal.resident_id, tr.gettext(text_for).format(**values))
+    except Forbidden:
+        log.info("resident %s has blocked the bot; notice kept in the store", proposal.resident_id)
+        return False
+    except TelegramError as error:
+        log.warning("could not notify resident %s: %s", proposal.resident_id, error)
+        return False
+    return True

@@ -1,0 +1,560 @@
+"""The store's SQL for proposals: drafts, submission, threads, triage and export.
+
+A mixin of `bot.store.Store` (it uses the store's connection and write lock); kept apart only so
+that each file stays readable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import from_text, to_text
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+    from bot.clock import Clock
+
+# Triage order; `withdrawn` (by the resident) and `spam` (by staff) close a proposal too.
+STATUSES = ("received", "in_review", "forwarded", "included", "not_included")
+CLOSED_STATUSES = ("included", "not_included", "withdrawn", "spam")
+MAX_ATTACHMENTS = 10
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str  # photo, document, voice, location
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+    duration: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Draft:
+    resident_id: int
+    theme: str | None
+    text: str | None
+    attachments: tuple[Attachment, ...]
+    phone: str | None
+    email: str | None
+    wants_contact: bool
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: int
+    reference: str
+    resident_id: int
+    theme: str
+    text: str
+    language: str
+    phone: str | None
+    email: str | None
+    wants_contact: bool
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    staff_chat_id: int | None
+    staff_message_id: int | None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    id: int
+    proposal_id: int
+    author: str  # resident or staff
+    author_id: int
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: str
+    reason: str | None
+    changed_by: int
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class AnswerTemplate:
+    id: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    proposal: Proposal
+    attachments: int
+    answers: list[ThreadMessage] = field(default_factory=list)
+    follow_ups: list[ThreadMessage] = field(default_factory=list)
+    reason: str | None = None
+
+
+_PROPOSAL_COLUMNS = (
+    "id, reference, resident_id, theme, text, language, phone, email, wants_contact, status,"
+    " version, created_at, updated_at, staff_chat_id, staff_message_id"
+)
+
+
+class ProposalQueries:
+    clock: Clock
+
+    if TYPE_CHECKING:
+
+        @property
+        def db(self) -> aiosqlite.Connection: ...
+
+        def _write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
+
+    # -- drafts ------------------------------------------------------------------------------
+
+    async def draft_of(self, resident_id: int) -> Draft | None:
+        rows = await self.db.execute_fetchall(
+            "SELECT resident_id, theme, text, attachments, phone, email, wants_contact"
+            " FROM proposal_drafts WHERE resident_id = ?",
+            (resident_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Draft(
+            resident_id=row["resident_id"],
+            theme=row["theme"],
+            text=row["text"],
+            attachments=tuple(Attachment(**a) for a in json.loads(row["attachments"])),
+            phone=row["phone"],
+            email=row["email"],
+            wants_contact=bool(row["wants_contact"]),
+        )
+
+    async def start_draft(self, resident_id: int, theme: str) -> None:
+        """Begins a new draft on a theme, replacing any unfinished one."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO proposal_drafts (resident_id, theme, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (resident_id) DO UPDATE SET theme = excluded.theme, text = NULL,"
+                " attachments = '[]', phone = NULL, email = NULL, wants_contact = 0,"
+                " updated_at = excluded.updated_at",
+                (resident_id, theme, to_text(self.clock())),
+            )
+
+    async def save_draft(self, resident_id: int, **changes: Any) -> None:
+        """Saves some of a draft's fields: theme, text, phone, email, wants_contact."""
+        allowed = {"theme", "text", "phone", "email", "wants_contact"}
+        if not changes or not set(changes) <= allowed:
+            raise ValueError(f"draft fields are {sorted(allowed)}")
+        assignments = ", ".join(f"{name} = ?" for name in changes)  # names checked above
+        async with self._write() as db:
+            await db.execute(
+                f"UPDATE proposal_drafts SET {assignments}, updated_at = ? WHERE resident_id = ?",
+                (*changes.values(), to_text(self.clock()), resident_id),
+            )
+
+    async def add_draft_attachment(self, resident_id: int, attachment: Attachment) -> int | None:
+        """Adds an attachment; returns how many the draft has now, None when it is full."""
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                "SELECT attachments FROM proposal_drafts WHERE resident_id = ?", (resident_id,)
+            )
+            if not rows:
+                return None
+            attachments = json.loads(rows[0]["attachments"])
+            if len(attachments) >= MAX_ATTACHMENTS:
+                return None
+            attachments.append(attachment.to_json())
+            await db.execute(
+                "UPDATE proposal_drafts SET attachments = ?, updated_at = ? WHERE resident_id = ?",
+                (json.dumps(attachments), to_text(self.clock()), resident_id),
+            )
+            return len(attachments)
+
+    async def discard_draft(self, resident_id: int) -> None:
+        async with self._write() as db:
+            await db.execute("DELETE FROM proposal_drafts WHERE resident_id = ?", (resident_id,))
+
+    async def submit_draft(
+        self, resident_id: int, *, language: str, year: int, prefix: str
+    ) -> Proposal | None:
+        """Turns the resident's complete draft into a proposal with the next reference of the
+        year — one transaction, committed before the caller shows the reference."""
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                "SELECT theme, text, attachments, phone, email, wants_contact"
+                " FROM proposal_drafts WHERE resident_id = ?",
+                (resident_id,),
+            )
+            if not rows or not rows[0]["theme"] or not rows[0]["text"]:
+                return None
+            draft = rows[0]
+            (number,) = (
+                await db.execute_fetchall(
+                    "SELECT COALESCE(MAX(number), 0) + 1 FROM proposals WHERE year = ?", (year,)
+                )
+            )[0]
+            now = to_text(self.clock())
+            reference = f"{prefix}-{year}-{number:04d}"
+            cursor = await db.execute(
+                "INSERT INTO proposals (reference, year, number, resident_id, theme, text,"
+                " language, phone, email, wants_contact, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    reference,
+                    year,
+                    number,
+                    resident_id,
+                    draft["theme"],
+                    draft["text"],
+                    language,
+                    draft["phone"],
+                    draft["email"],
+                    draft["wants_contact"],
+                    now,
+                    now,
+                ),
+            )
+            proposal_id = cursor.lastrowid
+            for attachment in json.loads(draft["attachments"]):
+                a = Attachment(**attachment)
+                await db.execute(
+                    "INSERT INTO proposal_attachments (proposal_id, kind, file_id, file_unique_id,"
+                    " file_name, mime_type, file_size, duration, latitude, longitude)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        proposal_id,
+                        a.kind,
+                        a.file_id,
+                        a.file_unique_id,
+                        a.file_name,
+                        a.mime_type,
+                        a.file_size,
+                        a.duration,
+                        a.latitude,
+                        a.longitude,
+                    ),
+                )
+            await db.execute(
+                "INSERT INTO proposal_status_changes (proposal_id, status, changed_by, changed_at)"
+                " VALUES (?, 'received', ?, ?)",
+                (proposal_id, resident_id, now),
+            )
+            await db.execute("DELETE FROM proposal_drafts WHERE resident_id = ?", (resident_id,))
+            proposal_rows = await db.execute_fetchall(
+                f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id = ?", (proposal_id,)
+            )
+        return _proposal(proposal_rows[0])
+
+    # -- reading proposals -----------------------------------------------------------------------
+
+    async def proposal(self, proposal_id: int) -> Proposal | None:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id = ?", (proposal_id,)
+        )
+        return _proposal(rows[0]) if rows else None
+
+    async def proposals_of(self, resident_id: int, *, offset: int, limit: int) -> list[Proposal]:
+        """The resident's proposals, newest first, one page."""
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE resident_id = ?"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (resident_id, limit, offset),
+        )
+        return [_proposal(row) for row in rows]
+
+    async def count_proposals_of(self, resident_id: int) -> int:
+        rows = await self.db.execute_fetchall(
+            "SELECT COUNT(*) FROM proposals WHERE resident_id = ?", (resident_id,)
+        )
+        return int(rows[0][0])
+
+    async def count_proposals_since(self, resident_id: int, since: datetime) -> int:
+        """How many proposals the resident submitted since a moment (the daily cap)."""
+        rows = await self.db.execute_fetchall(
+            "SELECT COUNT(*) FROM proposals WHERE resident_id = ? AND created_at >= ?",
+            (resident_id, to_text(since)),
+        )
+        return int(rows[0][0])
+
+    async def open_proposals(
+        self, *, theme: str | None, status: str | None, offset: int, limit: int
+    ) -> tuple[list[Proposal], int]:
+        """Open proposals (or those in one status), optionally of one theme, oldest first, and
+        how many match in all."""
+        if status:
+            where, params = ["status = ?"], [status]
+        else:
+            where = [f"status NOT IN ({', '.join('?' * len(CLOSED_STATUSES))})"]
+            params = list(CLOSED_STATUSES)
+        if theme:
+            where.append("theme = ?")
+            params.append(theme)
+        clause = " AND ".join(where)
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE {clause}"
+            " ORDER BY id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        total = await self.db.execute_fetchall(
+            f"SELECT COUNT(*) FROM proposals WHERE {clause}", params
+        )
+        return [_proposal(row) for row in rows], int(total[0][0])
+
+    async def open_proposal_counts(self) -> dict[str, int]:
+        """Open proposals per theme slug."""
+        rows = await self.db.execute_fetchall(
+            "SELECT theme, COUNT(*) FROM proposals"
+            f" WHERE status NOT IN ({', '.join('?' * len(CLOSED_STATUSES))}) GROUP BY theme",
+            CLOSED_STATUSES,
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def attachments_of(self, proposal_id: int) -> list[Attachment]:
+        rows = await self.db.execute_fetchall(
+            "SELECT kind, file_id, file_unique_id, file_name, mime_type, file_size, duration,"
+            " latitude, longitude FROM proposal_attachments WHERE proposal_id = ? ORDER BY id",
+            (proposal_id,),
+        )
+        return [Attachment(**dict(row)) for row in rows]
+
+    async def thread_of(self, proposal_id: int) -> list[ThreadMessage]:
+        """Answers and follow-ups after submission, oldest first."""
+        rows = await self.db.execute_fetchall(
+            "SELECT id, proposal_id, author, author_id, text, created_at FROM proposal_messages"
+            " WHERE proposal_id = ? ORDER BY id",
+            (proposal_id,),
+        )
+        return [_thread_message(row) for row in rows]
+
+    async def status_history_of(self, proposal_id: int) -> list[StatusChange]:
+        rows = await self.db.execute_fetchall(
+            "SELECT status, reason, changed_by, changed_at FROM proposal_status_changes"
+            " WHERE proposal_id = ? ORDER BY id",
+            (proposal_id,),
+        )
+        return [
+            StatusChange(
+                row["status"], row["reason"], row["changed_by"], from_text(row["changed_at"])
+            )
+            for row in rows
+        ]
+
+    async def proposal_by_staff_post(self, chat_id: int, message_id: int) -> Proposal | None:
+        """The proposal a staff-chat post (the proposal itself or a follow-up) belongs to."""
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE staff_chat_id = ?"
+            " AND staff_message_id = ?"
+            f" UNION SELECT {', '.join('p.' + c.strip() for c in _PROPOSAL_COLUMNS.split(','))}"
+            " FROM proposal_messages m JOIN proposals p ON p.id = m.proposal_id"
+            " WHERE m.staff_chat_id = ? AND m.staff_message_id = ?",
+            (chat_id, message_id, chat_id, message_id),
+        )
+        return _proposal(rows[0]) if rows else None
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    async def record_staff_post(
+        self, proposal_id: int, chat_id: int, message_id: int, *, thread_message_id: int | None
+    ) -> None:
+        """Remembers where the proposal (or one follow-up of it) was posted for staff."""
+        async with self._write() as db:
+            if thread_message_id is None:
+                await db.execute(
+                    "UPDATE proposals SET staff_chat_id = ?, staff_message_id = ? WHERE id = ?",
+                    (chat_id, message_id, proposal_id),
+                )
+            else:
+                await db.execute(
+                    "UPDATE proposal_messages SET staff_chat_id = ?, staff_message_id = ?"
+                    " WHERE id = ? AND proposal_id = ?",
+                    (chat_id, message_id, thread_message_id, proposal_id),
+                )
+
+    async def add_to_thread(
+        self, proposal_id: int, *, author: str, author_id: int, text: str
+    ) -> ThreadMessage:
+        """Adds an answer (staff) or a follow-up (resident) and bumps the proposal's version."""
+        now = to_text(self.clock())
+        async with self._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO proposal_messages (proposal_id, author, author_id, text, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (proposal_id, author, author_id, text, now),
+            )
+            message_id = cursor.lastrowid
+            await db.execute(
+                "UPDATE proposals SET version = version + 1, updated_at = ? WHERE id = ?",
+                (now, proposal_id),
+            )
+            rows = await db.execute_fetchall(
+                "SELECT id, proposal_id, author, author_id, text, created_at"
+                " FROM proposal_messages WHERE id = ?",
+                (message_id,),
+            )
+        return _thread_message(rows[0])
+
+    async def change_status(
+        self,
+        proposal_id: int,
+        status: str,
+        *,
+        by: int,
+        seen_version: int | None,
+        reason: str | None = None,
+    ) -> Proposal | None:
+        """Moves a proposal to `status` and records who did it. With `seen_version`, only if
+        nobody changed the proposal since that version was shown (else None: reload, re-decide)."""
+        if status not in (*STATUSES, "withdrawn", "spam"):
+            raise ValueError(f"unknown status {status!r}")
+        now = to_text(self.clock())
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE proposals SET status = ?, version = version + 1, updated_at = ?"
+                " WHERE id = ? AND (? IS NULL OR version = ?)",
+                (status, now, proposal_id, seen_version, seen_version),
+            )
+            if cursor.rowcount == 0:
+                return None
+            await db.execute(
+                "INSERT INTO proposal_status_changes (proposal_id, status, reason, changed_by,"
+                " changed_at) VALUES (?, ?, ?, ?, ?)",
+                (proposal_id, status, reason, by, now),
+            )
+            rows = await db.execute_fetchall(
+                f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id = ?", (proposal_id,)
+            )
+        return _proposal(rows[0])
+
+    async def withdraw_proposal(self, proposal_id: int, resident_id: int) -> Proposal | None:
+        """The resident withdraws their own open proposal; None if it is not theirs or closed."""
+        proposal = await self.proposal(proposal_id)
+        if proposal is None or proposal.resident_id != resident_id or proposal.is_closed:
+            return None
+        return await self.change_status(
+            proposal_id, "withdrawn", by=resident_id, seen_version=proposal.version
+        )
+
+    # -- bans --------------------------------------------------------------------------------------
+
+    async def ban_resident(self, resident_id: int, *, by: int) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE residents SET banned_at = ?, banned_by = ? WHERE user_id = ?",
+                (to_text(self.clock()), by, resident_id),
+            )
+
+    async def unban_resident(self, resident_id: int) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE residents SET banned_at = NULL, banned_by = NULL WHERE user_id = ?",
+                (resident_id,),
+            )
+
+    async def is_banned(self, resident_id: int) -> bool:
+        rows = await self.db.execute_fetchall(
+            "SELECT 1 FROM residents WHERE user_id = ? AND banned_at IS NOT NULL", (resident_id,)
+        )
+        return bool(rows)
+
+    # -- answer templates --------------------------------------------------------------------------
+
+    async def answer_templates(self) -> list[AnswerTemplate]:
+        rows = await self.db.execute_fetchall(
+            "SELECT id, title, text FROM answer_templates ORDER BY title"
+        )
+        return [AnswerTemplate(row["id"], row["title"], row["text"]) for row in rows]
+
+    async def answer_template(self, template_id: int) -> AnswerTemplate | None:
+        rows = await self.db.execute_fetchall(
+            "SELECT id, title, text FROM answer_templates WHERE id = ?", (template_id,)
+        )
+        return AnswerTemplate(rows[0]["id"], rows[0]["title"], rows[0]["text"]) if rows else None
+
+    async def add_answer_template(self, title: str, text: str, *, by: int) -> int:
+        async with self._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO answer_templates (title, text, created_by, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (title, text, by, to_text(self.clock())),
+            )
+            return int(cursor.lastrowid or 0)
+
+    async def delete_answer_template(self, template_id: int) -> bool:
+        async with self._write() as db:
+            cursor = await db.execute("DELETE FROM answer_templates WHERE id = ?", (template_id,))
+            return cursor.rowcount > 0
+
+    # -- export ------------------------------------------------------------------------------------
+
+    async def proposals_for_export(self) -> AsyncIterator[ExportRow]:
+        """Every proposal with its answers and follow-ups, oldest first, streamed."""
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals ORDER BY id"
+        )
+        for row in rows:
+            proposal = _proposal(row)
+            thread = await self.thread_of(proposal.id)
+            counts = await self.db.execute_fetchall(
+                "SELECT COUNT(*) FROM proposal_attachments WHERE proposal_id = ?", (proposal.id,)
+            )
+            reasons = await self.db.execute_fetchall(
+                "SELECT reason FROM proposal_status_changes WHERE proposal_id = ?"
+                " AND reason IS NOT NULL ORDER BY id DESC LIMIT 1",
+                (proposal.id,),
+            )
+            yield ExportRow(
+                proposal=proposal,
+                attachments=int(counts[0][0]),
+                answers=[m for m in thread if m.author == "staff"],
+                follow_ups=[m for m in thread if m.author == "resident"],
+                reason=reasons[0][0] if reasons else None,
+            )
+
+
+def _proposal(row: Any) -> Proposal:
+    return Proposal(
+        id=row["id"],
+        reference=row["reference"],
+        resident_id=row["resident_id"],
+        theme=row["theme"],
+        text=row["text"],
+        language=row["language"],
+        phone=row["phone"],
+        email=row["email"],
+        wants_contact=bool(row["wants_contact"]),
+        status=row["status"],
+        version=row["version"],
+        created_at=from_text(row["created_at"]),
+        updated_at=from_text(row["updated_at"]),
+        staff_chat_id=row["staff_chat_id"],
+        staff_message_id=row["staff_message_id"],
+    )
+
+
+def _thread_message(row: Any) -> ThreadMessage:
+    return ThreadMessage(
+        id=row["id"],
+        proposal_id=row["proposal_id"],
+        author=row["author"],
+        author_id=row["author_id"],
+        text=row["text"],
+        created_at=from_text(row["created_at"]),
+    )

@@ -1,0 +1,314 @@
+"""My submissions: a resident's proposals, paged; one opened with its answers; follow-up; withdraw.
+
+Callback data names a proposal by id, and every handler checks that the proposal belongs to the
+person pressing — a forged or forwarded button opens nothing of anyone else's.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import BotContext
+from bot.proposals import TEXT_MAX, attachments_summary, status_name, theme_name
+from bot.store_proposals import Proposal
+from bot.text import escape, shorten, split_for_telegram
+from handlers.onboarding import main_menu
+from handlers.staff_proposals import post_follow_up, post_withdrawal
+
+PREFIX = "mine:"
+PAGE_SIZE = 5
+WRITING = "writing"
+FOLLOW_UP = "follow_up_of"  # user_data key: the proposal a follow-up is being written for
+END = ConversationHandler.END
+
+
+async def show_list(update: Update, context: BotContext) -> None:
+    """/mine or the menu: the resident's proposals, newest first, a page at a time."""
+    _ = context.gettext
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    page = 0
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        tail = (query.data or "").removeprefix(f"{PREFIX}page:")
+        page = int(tail) if tail.isdigit() else 0
+    total = await context.store.count_proposals_of(user.id)
+    if total == 0:
+        await context.bot.send_message(
+            chat.id,
+            _("You have not submitted any proposals yet."),
+            reply_markup=main_menu(context),
+        )
+        return
+    proposals = await context.store.proposals_of(user.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{p.reference} · {theme_name(context, p.theme)}",
+                callback_data=f"{PREFIX}open:{p.id}",
+            )
+        ]
+        for p in proposals
+    ]
+    navigation = []
+    if page > 0:
+        navigation.append(
+            InlineKeyboardButton(_("◀️ Newer"), callback_data=f"{PREFIX}page:{page - 1}")
+        )
+    if (page + 1) * PAGE_SIZE < total:
+        navigation.append(
+            InlineKeyboardButton(_("Older ▶️"), callback_data=f"{PREFIX}page:{page + 1}")
+        )
+    if navigation:
+        rows.append(navigation)
+    lines = [
+        context.ngettext(
+            "Your proposals ({n}), page {page} of {pages}:",
+            "Your proposals ({n}), page {page} of {pages}:",
+            total,
+        ).format(n=total, page=page + 1, pages=-(-total // PAGE_SIZE)),
+        "",
+    ]
+    lines += [
+        f"{p.reference} · {context.tr.date(p.created_at, 'yMMMd')} · "
+        f"{status_name(context.tr, p.status)}\n{shorten(p.text, 80)}"
+        for p in proposals
+    ]
+    await context.bot.send_message(
+        chat.id, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def own_proposal(update: Update, context: BotContext) -> Proposal | None:
+    """The proposal a button names, if it is the presser's own; else says it is not there."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    tail = (query.data or "").rsplit(":", 1)[-1]
+    proposal = await context.store.proposal(int(tail)) if tail.isdigit() else None
+    if proposal is None or proposal.resident_id != user.id:
+        await query.answer(context.gettext("This proposal is not available."), show_alert=True)
+        return None
+    return proposal
+
+
+async def open_one(update: Update, context: BotContext) -> None:
+    """One proposal: theme, date, status, the text, and the thread with the office's answers."""
+    _ = context.gettext
+    proposal = await own_proposal(update, context)
+    if proposal is None:
+        return
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    await query.answer()
+    tr = context.tr
+    attachments = await context.store.attachments_of(proposal.id)
+    history = await context.store.status_history_of(proposal.id)
+    reason = next((h.reason for h in reversed(history) if h.reason), None)
+    lines = [
+        _("<b>{reference}</b> · {theme}").format(
+            reference=proposal.reference, theme=escape(theme_name(context, proposal.theme))
+        ),
+        _("Submitted: {date}").format(date=tr.datetime(proposal.created_at)),
+        _("Status: {status}").format(status=status_name(tr, proposal.status)),
+    ]
+    if reason and proposal.status == "not_included":
+        lines.append(_("Reason: {reason}").format(reason=escape(reason)))
+    if attachments:
+        lines.append(
+            _("Attachments: {attachments}").format(attachments=attachments_summary(tr, attachments))
+        )
+    lines += ["", escape(proposal.text)]
+    thread = await context.store.thread_of(proposal.id)
+    for entry in thread:
+        who = _("Development Office") if entry.author == "staff" else _("You")
+        lines += ["", f"<b>{who}</b>, {tr.datetime(entry.created_at)}:", escape(entry.text)]
+    if not thread:
+        lines += ["", _("No answer yet. You will get a message here when there is one.")]
+    rows = []
+    if not proposal.is_closed:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    _("💬 Add a message"), callback_data=f"{PREFIX}follow:{proposal.id}"
+                ),
+                InlineKeyboardButton(
+                    _("↩️ Withdraw"), callback_data=f"{PREFIX}withdraw:{proposal.id}"
+                ),
+            ]
+        )
+    rows.append([InlineKeyboardButton(_("◀️ My submissions"), callback_data=f"{PREFIX}page:0")])
+    parts = split_for_telegram("\n".join(lines))
+    for part in parts[:-1]:
+        await context.bot.send_message(chat.id, part, parse_mode="HTML")
+    await context.bot.send_message(
+        chat.id, parts[-1], parse_mode="HTML", reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def ask_withdraw(update: Update, context: BotContext) -> None:
+    _ = context.gettext
+    proposal = await own_proposal(update, context)
+    if proposal is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(
+        InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("Yes, withdraw {reference}").format(reference=proposal.reference),
+                        callback_data=f"{PREFIX}withdrawyes:{proposal.id}",
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        _("No, keep it"), callback_data=f"{PREFIX}open:{proposal.id}"
+                    )
+                ],
+            ]
+        )
+    )
+
+
+async def withdraw(update: Update, context: BotContext) -> None:
+    """Withdraws the resident's own open proposal and tells the office."""
+    _ = context.gettext
+    proposal = await own_proposal(update, context)
+    if proposal is None:
+        return
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    assert query is not None and user is not None and chat is not None
+    withdrawn = await context.store.withdraw_proposal(proposal.id, user.id)
+    await query.answer()
+    if withdrawn is None:
+        await context.bot.send_message(
+            chat.id,
+            _("{reference} can no longer be withdrawn: its status is “{status}”.").format(
+                reference=proposal.reference, status=status_name(context.tr, proposal.status)
+            ),
+        )
+        return
+    await query.edit_message_reply_markup(None)
+    await context.bot.send_message(
+        chat.id,
+        _("{reference} is withdrawn. The Development Office has been told.").format(
+            reference=proposal.reference
+        ),
+        reply_markup=main_menu(context),
+    )
+    await post_withdrawal(context, withdrawn)
+
+
+async def ask_follow_up(update: Update, context: BotContext) -> str | int:
+    """Starts a follow-up message to the office on one of the resident's open proposals."""
+    _ = context.gettext
+    proposal = await own_proposal(update, context)
+    if proposal is None or proposal.is_closed:
+        return END
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    await query.answer()
+    context.user_data[FOLLOW_UP] = proposal.id
+    await context.bot.send_message(
+        chat.id,
+        _("Write your message about {reference}. It will be added to the proposal.").format(
+            reference=proposal.reference
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"{PREFIX}cancel")]]
+        ),
+    )
+    return WRITING
+
+
+async def follow_up_received(update: Update, context: BotContext) -> str | int:
+    """Adds the follow-up to the proposal's thread and posts it to the staff chat."""
+    _ = context.gettext
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    text = (message.text or "").strip()
+    if not text or len(text) > TEXT_MAX:
+        await message.reply_text(
+            _("A message must be 1 to {max} characters; yours has {n}.").format(
+                max=TEXT_MAX, n=len(text)
+            )
+        )
+        return WRITING
+    proposal_id = context.user_data.get(FOLLOW_UP)
+    proposal = await context.store.proposal(proposal_id) if isinstance(proposal_id, int) else None
+    if proposal is None or proposal.resident_id != user.id or proposal.is_closed:
+        context.user_data.pop(FOLLOW_UP, None)
+        await message.reply_text(_("This proposal is not available."))
+        return END
+    entry = await context.store.add_to_thread(
+        proposal.id, author="resident", author_id=user.id, text=text
+    )
+    context.user_data.pop(FOLLOW_UP, None)
+    await message.reply_text(
+        _("Added to {reference}. The Development Office has been told.").format(
+            reference=proposal.reference
+        ),
+        reply_markup=main_menu(context),
+    )
+    await post_follow_up(context, proposal, entry)
+    return END
+
+
+async def follow_up_expected(update: Update, context: BotContext) -> str:
+    _ = context.gettext
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_("Please write your message as text."))
+    return WRITING
+
+
+async def cancel_follow_up(update: Update, context: BotContext) -> int:
+    _ = context.gettext
+    context.user_data.pop(FOLLOW_UP, None)
+    if update.callback_query:
+        await update.callback_query.answer()
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_message(
+            chat.id, _("Cancelled. Nothing was sent."), reply_markup=main_menu(context)
+        )
+    return END
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+
+    def on(pattern: str, callback: object) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
+
+    return [
+        ConversationHandler(
+            name="follow_up",
+            persistent=True,
+            allow_reentry=True,
+            entry_points=[on(r"follow:\d+", ask_follow_up)],
+            states={
+                WRITING: [
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, follow_up_received),
+                    MessageHandler(private & ~filters.COMMAND, follow_up_expected),
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", cancel_follow_up), on("cancel", cancel_follow_up)],
+        ),
+        CommandHandler("mine", show_list, filters=private),
+        CallbackQueryHandler(show_list, pattern="^menu:mine$"),
+        on(r"page:\d+", show_list),
+        on(r"open:\d+", open_one),
+        on(r"withdraw:\d+", ask_withdraw),
+        on(r"withdrawyes:\d+", withdraw),
+    ]
