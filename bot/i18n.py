@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -70,11 +70,12 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return catalog(self.language).ngettext(singular, plural, n)
 
-    def datetime(self, moment: datetime, skeleton: str = "yMMMdHm") -> str:
-        """A date and time in the municipality's zone, e.g. '2027. gada 12. janv. 17:30'."""
+    def datetime(self, moment: datetime, date_skeleton: str = "yMMMd", time: str = "short") -> str:
+        """A date and time in the municipality's zone: '2027. g. 12. janv., 14:00'."""
         if moment.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware one")
-        return format_skeleton(skeleton, moment, tzinfo=self.timezone, locale=self.locale)
+        day = format_skeleton(date_skeleton, moment, tzinfo=self.timezone, locale=self.locale)
+        return f"{day}, {format_time(moment, time, tzinfo=self.timezone, locale=self.locale)}"
 
     def date(self, day: date | datetime, skeleton: str = "yMMMMEd") -> str:
         if isinstance(day, datetime):

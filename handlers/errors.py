@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -27,9 +28,11 @@ async def on_error(update: object, context: BotContext) -> None:
     if update.effective_chat.type != "private":
         return
     _ = context.gettext
-    try:
-        if update.callback_query:
+    if update.callback_query:
+        # Stops the button's spinner; fails harmlessly if the handler answered already.
+        with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
+    try:
         await context.bot.send_message(
             update.effective_chat.id,
             _(

@@ -481,8 +481,6 @@ async def show_preview(
 ) -> str:
     """The whole draft as it will be sent, with Submit / Edit / Cancel."""
     _ = context.gettext
-    if update.callback_query:
-        await update.callback_query.answer()
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     draft = await context.store.draft_of(user.id)

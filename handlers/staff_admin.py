@@ -124,7 +124,7 @@ def transcript_line(context: BotContext, entry: LoggedMessage) -> str:
         body = _("[pressed a button: {data}]").format(data=entry.details.get("data"))
     elif entry.kind not in ("text", "command", "edit") or not body:
         body = f"[{entry.kind}] {body}".strip()
-    return f"{context.tr.datetime(entry.at, 'yMdHms')}  {who}: {body}"
+    return f"{context.tr.datetime(entry.at, 'yMd', 'medium')}  {who}: {body}"
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

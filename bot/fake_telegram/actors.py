@@ -180,10 +180,9 @@ class FakeUser(_ChatView):
                     message = candidate
                     break
             else:
-                keyboards = [f"  #{m.message_id}: {m.buttons}" for m in self.messages if m.buttons][
-                    -5:
-                ]
-                shown = "\n".join(keyboards) or "  (no inline keyboards)"
+                with_keyboard = [m for m in self.messages if m.buttons][-5:]
+                shown = "\n".join(f"  #{m.message_id}: {m.buttons}" for m in with_keyboard)
+                shown = shown or "  (no inline keyboards)"
                 raise AssertionError(
                     f"no inline button labelled {label!r} in chat {self.chat_id}; "
                     f"visible keyboards (newest last):\n{shown}"

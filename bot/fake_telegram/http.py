@@ -84,6 +84,8 @@ class FakeTelegramServer:
             closing.cancel()
             if not task.done():  # server closing, or this handler got cancelled
                 task.cancel()
+                # Let the call unwind (release the fake's locks) before going on.
+                await asyncio.wait({task})
         if task.cancelled():
             raise _ServerClosing
         return task.result()
@@ -111,10 +113,9 @@ class FakeTelegramServer:
             )
         except SimulatedTimeout:
             # Hold the response past the client's read timeout; the client gives up first.
-            with contextlib.suppress(TimeoutError, _ServerClosing):
-                await self._until_closing(
-                    asyncio.wait_for(asyncio.Event().wait(), self.timeout_hold)
-                )
+            # (Released early when the client hangs up or the server closes.)
+            with contextlib.suppress(_ServerClosing):
+                await self._until_closing(asyncio.sleep(self.timeout_hold))
             return _error(504, "Gateway Timeout (simulated by FakeTelegram)")
         except SimulatedNetworkError:
             if request.transport is not None:

@@ -171,4 +171,6 @@ class FakeMessage:
             parts.append(f"[location {self.location['latitude']}, {self.location['longitude']}]")
         if self.contact is not None:
             parts.append(f"[contact {self.contact.get('phone_number')}]")
+        if self.forward_origin is not None:
+            parts.insert(0, "[forwarded]")
         return " ".join(parts) if parts else "[message]"

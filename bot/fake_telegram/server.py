@@ -16,7 +16,6 @@ import logging
 import mimetypes
 import posixpath
 import re
-import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from .actors import FakeGroup, FakeUser
-from .formatting import EntityParseError, render
 from .models import (
     ApiCall,
     CallbackAnswer,
@@ -33,6 +31,26 @@ from .models import (
     command_entities,
     inline_labels,
     reply_labels,
+)
+from .rules import (
+    BLOCKED,
+    CAPTION_TOO_LONG,
+    CHAT_NOT_FOUND,
+    DELETE_NOT_FOUND,
+    EDIT_NOT_FOUND,
+    MAX_CALLBACK_ANSWER,
+    MAX_CAPTION,
+    MAX_TEXT,
+    MAX_UPLOAD_BYTES,
+    NOT_MODIFIED,
+    QUERY_INVALID,
+    TEXT_EMPTY,
+    TEXT_TOO_LONG,
+    ApiError,
+    check_markup,
+    decode_params,
+    image_size,
+    render_text,
 )
 
 if TYPE_CHECKING:
@@ -55,88 +73,6 @@ Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 FileTuple = tuple[str, bytes, str]
 _Handler = Callable[[dict[str, Any], dict[str, FileTuple]], Awaitable[Any]]
 
-# Limits of the real Bot API.
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
-MAX_CALLBACK_DATA_BYTES = 64
-MAX_INLINE_BUTTONS = 100
-MAX_CALLBACK_ANSWER = 200
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-
-# Error descriptions exactly as Telegram words them.
-TEXT_EMPTY = "Bad Request: message text is empty"
-TEXT_TOO_LONG = "Bad Request: message is too long"
-CAPTION_TOO_LONG = "Bad Request: message caption is too long"
-BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
-MARKUP_TOO_LONG = "Bad Request: reply markup is too long"
-NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are "
-    "exactly the same as a current content and reply markup of the message"
-)
-EDIT_NOT_FOUND = "Bad Request: message to edit not found"
-DELETE_NOT_FOUND = "Bad Request: message to delete not found"
-CHAT_NOT_FOUND = "Bad Request: chat not found"
-BLOCKED = "Forbidden: bot was blocked by the user"
-QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-
-# Parameters whose value is free text (or a file id / URL) and must never be JSON-decoded:
-# PTB sends str values raw, so a text of "123" or "true" would otherwise turn into a number.
-_TEXT_FIELDS = frozenset(
-    {
-        "text",
-        "caption",
-        "title",
-        "address",
-        "description",
-        "short_description",
-        "name",
-        "parse_mode",
-        "first_name",
-        "last_name",
-        "phone_number",
-        "vcard",
-        "file_name",
-        "file_id",
-        "callback_query_id",
-        "inline_message_id",
-        "url",
-        "action",
-        "emoji",
-        "question",
-        "explanation",
-        "language_code",
-        "secret_token",
-        "ip_address",
-        "foursquare_id",
-        "foursquare_type",
-        "google_place_id",
-        "google_place_type",
-        "business_connection_id",
-        "message_effect_id",
-        "document",
-        "photo",
-        "video",
-        "audio",
-        "voice",
-        "animation",
-        "sticker",
-        "video_note",
-        "thumbnail",
-    }
-)
-
-_INLINE_ACTIONS = (
-    "url",
-    "callback_data",
-    "web_app",
-    "login_url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "copy_text",
-    "callback_game",
-    "pay",
-)
 _FILE_FOLDERS = {
     "photo": "photos",
     "document": "documents",
@@ -149,45 +85,12 @@ _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _DEFAULT_UPDATES_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
-class ApiError(Exception):
-    """A Bot API error response (``{"ok": false, ...}``)."""
-
-    def __init__(
-        self, status: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.parameters = parameters
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.status,
-            "description": self.description,
-        }
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
-
-
 class SimulatedTimeout(Exception):
     """Raised by ``FakeTelegram.call``; transports turn it into a client-side timeout."""
 
 
 class SimulatedNetworkError(Exception):
     """Raised by ``FakeTelegram.call``; transports turn it into a dropped connection."""
-
-
-def decode_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Decode form fields the way the Bot API does: JSON for everything but free text."""
-    decoded: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, str) and key not in _TEXT_FIELDS:
-            with contextlib.suppress(ValueError):
-                value = json.loads(value)
-        decoded[key] = value
-    return decoded
 
 
 @dataclass
@@ -251,26 +154,6 @@ class _Chat:
     def add(self, message: FakeMessage) -> None:
         self.messages.append(message)
         self.by_id[message.message_id] = message
-
-
-def _image_size(content: bytes) -> tuple[int, int]:
-    """Best-effort width/height of PNG or JPEG bytes (640x480 when unknown)."""
-    if content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) >= 24:
-        width, height = struct.unpack(">II", content[16:24])
-        return width, height
-    if content[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(content):
-            if content[i] != 0xFF:
-                i += 1
-                continue
-            marker = content[i + 1]
-            length = struct.unpack(">H", content[i + 2 : i + 4])[0]
-            if marker in (0xC0, 0xC1, 0xC2):
-                height, width = struct.unpack(">HH", content[i + 5 : i + 9])
-                return width, height
-            i += 2 + length
-    return 640, 480
 
 
 def _as_bool(value: Any) -> bool:
@@ -451,6 +334,9 @@ class FakeTelegram:
         "500", "timeout" (PTB raises TimedOut; the call is not executed) or "network" (dropped
         connection, PTB raises NetworkError).
         """
+        if kind == "429" and retry_after < 1:
+            # PTB only raises RetryAfter for a truthy retry_after; 0 becomes a plain error.
+            raise ValueError("retry_after must be at least 1 second")
         self._failures.append(
             _FailRule(
                 method=method.lower() if method else None,
@@ -743,20 +629,11 @@ class FakeTelegram:
             raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
         return chat
 
-    @staticmethod
-    def _render(raw: str, parse_mode: Any) -> str:
-        try:
-            plain = render(raw, str(parse_mode) if parse_mode else None)
-        except EntityParseError as exc:
-            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
-        # Telegram trims leading/trailing whitespace of message texts and captions.
-        return plain.strip()
-
     def _text(self, params: dict[str, Any]) -> tuple[str, str, str | None]:
         raw = params.get("text")
         raw = "" if raw is None else str(raw)
         parse_mode = params.get("parse_mode") or None
-        plain = self._render(raw, parse_mode)
+        plain = render_text(raw, parse_mode)
         if not plain:
             raise ApiError(400, TEXT_EMPTY)
         if len(plain) > MAX_TEXT:
@@ -767,71 +644,10 @@ class FakeTelegram:
         raw = params.get("caption")
         if raw is None:
             return None, None
-        plain = self._render(str(raw), params.get("parse_mode") or None)
+        plain = render_text(str(raw), params.get("parse_mode") or None)
         if len(plain) > MAX_CAPTION:
             raise ApiError(400, CAPTION_TOO_LONG)
         return (plain or None), str(raw)
-
-    @staticmethod
-    def _check_markup(markup: Any) -> dict[str, Any] | None:
-        if markup is None or markup == "":
-            return None
-        if not isinstance(markup, dict):
-            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-        if "inline_keyboard" in markup:
-            rows = markup["inline_keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise ApiError(
-                    400, 'Bad Request: field "inline_keyboard" must be an Array of Arrays'
-                )
-            count = 0
-            for row in rows:
-                for button in row:
-                    count += 1
-                    if not isinstance(button, dict) or not button.get("text"):
-                        raise ApiError(
-                            400, "Bad Request: text buttons are unallowed in the inline keyboard"
-                        )
-                    actions = [key for key in _INLINE_ACTIONS if key in button]
-                    if not actions:
-                        raise ApiError(
-                            400, "Bad Request: text buttons are unallowed in the inline keyboard"
-                        )
-                    if len(actions) > 1:
-                        raise ApiError(
-                            400,
-                            "Bad Request: can't parse inline keyboard button: "
-                            "exactly one of the optional fields must be used",
-                        )
-                    if "callback_data" in button:
-                        data = button["callback_data"]
-                        size = len(data.encode("utf-8")) if isinstance(data, str) else 0
-                        if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
-                            raise ApiError(400, BUTTON_DATA_INVALID)
-                    if "url" in button:
-                        url = str(button["url"])
-                        if urlsplit(url).scheme not in ("http", "https", "tg"):
-                            raise ApiError(
-                                400,
-                                f"Bad Request: inline keyboard button URL '{url}' is invalid: "
-                                "Wrong HTTP URL",
-                            )
-            if count > MAX_INLINE_BUTTONS:
-                raise ApiError(400, MARKUP_TOO_LONG)
-            return markup
-        if "keyboard" in markup:
-            rows = markup["keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-                raise ApiError(400, 'Bad Request: field "keyboard" must be an Array of Arrays')
-            for row in rows:
-                for button in row:
-                    text = button if isinstance(button, str) else (button or {}).get("text")
-                    if not text:
-                        raise ApiError(400, "Bad Request: keyboard button text is empty")
-            return markup
-        if markup.get("remove_keyboard") or markup.get("force_reply"):
-            return markup
-        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
 
     def _reply_target(self, chat: _Chat, params: dict[str, Any]) -> int | None:
         reply = params.get("reply_parameters")
@@ -904,7 +720,7 @@ class FakeTelegram:
         }
         if file.kind in ("document", "video", "audio") and file.filename:
             data["file_name"] = file.filename
-        if file.mime_type and file.kind != "sticker":
+        if file.mime_type and file.kind not in ("sticker", "photo"):
             data["mime_type"] = file.mime_type
         if file.kind in ("photo", "sticker", "video"):
             data["width"] = file.width or 0
@@ -986,7 +802,7 @@ class FakeTelegram:
         if not ext and mime_type:
             ext = mimetypes.guess_extension(mime_type) or ""
         if kind in ("photo", "sticker") and (width is None or height is None):
-            width, height = _image_size(content) if content else (640, 480)
+            width, height = image_size(content) if content else (640, 480)
             if kind == "sticker":
                 width, height = 512, 512
         file = FakeFile(
@@ -1158,7 +974,7 @@ class FakeTelegram:
     async def _send_message(self, params: dict[str, Any], files: dict[str, FileTuple]) -> Any:
         chat = self._writable_chat(params)
         plain, raw, parse_mode = self._text(params)
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"))
         message = await self._store_bot_message(
             chat, params, text=plain, html=raw, parse_mode=parse_mode, reply_markup=markup
         )
@@ -1177,7 +993,7 @@ class FakeTelegram:
 
     def _edit_markup(self, params: dict[str, Any]) -> dict[str, Any] | None:
         # Omitting reply_markup in an edit removes the inline keyboard, as on real Telegram.
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"))
         if markup is not None and "inline_keyboard" not in markup:
             raise ApiError(400, "Bad Request: inline keyboard expected")
         return markup
@@ -1287,7 +1103,7 @@ class FakeTelegram:
         async def handler(params: dict[str, Any], files: dict[str, FileTuple]) -> Any:
             chat = self._writable_chat(params)
             caption, caption_raw = self._caption(params)
-            markup = self._check_markup(params.get("reply_markup"))
+            markup = check_markup(params.get("reply_markup"))
             file = self._input_file(params, files, field_name)
             if field_name in ("voice", "video", "audio") and params.get("duration"):
                 file.duration = _optional_int(params, "duration")
@@ -1348,7 +1164,7 @@ class FakeTelegram:
         for name in ("foursquare_id", "foursquare_type", "google_place_id", "google_place_type"):
             if params.get(name):
                 venue[name] = str(params[name])
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"))
         message = await self._store_bot_message(
             chat, params, venue=venue, location=location, reply_markup=markup
         )
@@ -1363,7 +1179,7 @@ class FakeTelegram:
         for name in ("horizontal_accuracy", "live_period", "heading", "proximity_alert_radius"):
             if params.get(name) is not None:
                 location[name] = params[name]
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"))
         message = await self._store_bot_message(
             chat, params, location=location, reply_markup=markup
         )
@@ -1381,7 +1197,7 @@ class FakeTelegram:
         for name in ("last_name", "vcard"):
             if params.get(name):
                 contact[name] = str(params[name])
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"))
         message = await self._store_bot_message(chat, params, contact=contact, reply_markup=markup)
         return self._message_json(message)
 
@@ -1421,7 +1237,7 @@ class FakeTelegram:
         content = self._copy_content(source)
         if "caption" in params and source.text is None:
             content["caption"], content["caption_html"] = self._caption(params)
-        markup = self._check_markup(params.get("reply_markup"))
+        markup = check_markup(params.get("reply_markup"))
         message = await self._store_bot_message(chat, params, reply_markup=markup, **content)
         return {"message_id": message.message_id}
 

@@ -1,0 +1,121 @@
+"""The test harness: the real bot Application, talking to the offline fake Telegram.
+
+`tg` gives a running bot on a fresh database; `tg.resident(...)`, `tg.staff_chat` and
+`tg.specialist` are people who chat with it. Time comes from `tg.clock`, never the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import BotApplication, build_application
+from bot.config import Settings, load_settings
+from bot.fake_telegram import FakeGroup, FakeTelegram, FakeTelegramRequest, FakeUser
+
+STAFF_CHAT_ID = -1001234567890
+ADMIN_ID = 900001
+
+
+class FakeClock:
+    """A clock that moves only when a test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Harness:
+    fake: FakeTelegram
+    settings: Settings
+    clock: FakeClock
+    app: BotApplication
+    apps: list[BotApplication] = field(default_factory=list)
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def resident(self, name: str = "Anna", *, language_code: str | None = "lv", **kw) -> FakeUser:
+        return self.fake.user(name, language_code=language_code, **kw)
+
+    async def onboarded(self, name: str = "Anna", *, language: str = "Latviešu", **kw) -> FakeUser:
+        """A resident who has sent /start and chosen a language."""
+        user = self.resident(name, **kw)
+        await user.send("/start")
+        await user.press(language if language in user.buttons()[0][0] else _ticked(user, language))
+        return user
+
+    @property
+    def staff_chat(self) -> FakeGroup:
+        return self._staff_chat
+
+    def specialist_in_staff_chat(self, user: FakeUser) -> FakeUser:
+        return user.in_chat(self._staff_chat)
+
+    async def crash_and_restart(self) -> None:
+        """Abandons the running Application without a clean shutdown (as `kill -9` would: no
+        final persistence write) and starts a new one on the same database file."""
+        await self.app.store.close()  # only so the test process can exit; nothing is flushed
+        self.app = await start_app(self.fake, self.settings, self.clock)
+        self.apps.append(self.app)
+
+
+def _ticked(user: FakeUser, language: str) -> str:
+    labels = [label for row in user.buttons() for label in row]
+    return next(label for label in labels if label.endswith(language))
+
+
+async def start_app(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotApplication:
+    app = build_application(
+        settings,
+        request=FakeTelegramRequest(fake),
+        get_updates_request=FakeTelegramRequest(fake),
+        clock=clock,
+        token=fake.token,
+        rate_limit=False,  # the rate limiter really sleeps; the fake does not need it
+    )
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    fake.deliver_to(app)
+    return app
+
+
+def make_settings(tmp_path: Path, **overrides: str) -> Settings:
+    environ = {
+        "DATABASE": str(tmp_path / "bot.sqlite3"),
+        "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
+        "ADMIN_IDS": str(ADMIN_ID),
+        **overrides,
+    }
+    return load_settings(environ=environ, env_file=None)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # A Tuesday in January 2027, 14:00 in Riga.
+    return FakeClock(datetime(2027, 1, 12, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def tg(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Harness]:
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    settings = make_settings(tmp_path)
+    app = await start_app(fake, settings, clock)
+    harness = Harness(fake=fake, settings=settings, clock=clock, app=app, apps=[app])
+    harness._staff_chat = fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID, forum=False)  # type: ignore[attr-defined]
+    try:
+        yield harness
+    finally:
+        await harness.app.shutdown()

@@ -1,0 +1,83 @@
+"""Configuration: defaults, the .env file, and one clear error per bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_MUNICIPALITY_FILE, ConfigError, load_settings
+from bot.logs import RedactSecrets
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def test_defaults_are_liepaja() -> None:
+    settings = load_settings(environ={}, env_file=None)
+    m = settings.municipality
+    assert settings.database == Path("data/liepaja-bot.sqlite3")
+    assert settings.bot_api_url == "https://api.telegram.org/bot"
+    assert settings.timezone.key == "Europe/Riga"
+    assert len(m.themes) == 12
+    assert m.theme("mobility") is not None and m.theme("mobility").leader == "Didzis Jēriņš"
+    assert m.theme("education").name("ru") == "Образование"
+    assert m.meeting_venue.address.startswith("Rožu laukums 5/6")
+    assert m.reception_venue.address == "Rožu iela 6, Liepāja, LV-3401"
+    assert m.email == "attistiba@liepaja.lv"
+
+
+def test_env_file_and_environment(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text(f"BOT_TOKEN={TOKEN}\nADMIN_IDS=1, 2\nSTAFF_CHAT_ID=-1001\n")
+    settings = load_settings(environ={"ADMIN_IDS": "3"}, env_file=env)
+    assert settings.bot_token == TOKEN
+    assert settings.admin_ids == frozenset({3})  # the environment wins over the file
+    assert settings.staff_chat_id == -1001
+    assert TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("environ", "key"),
+    [
+        ({"ADMIN_IDS": "12,abc"}, "ADMIN_IDS"),
+        ({"STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID"),
+        ({"TIMEZONE": "Europe/Liepaja"}, "TIMEZONE"),
+        ({"BOT_TOKEN": "not-a-token"}, "BOT_TOKEN"),
+        ({"BOT_API_URL": "ftp://x"}, "BOT_API_URL"),
+        ({"PROPOSALS_PER_DAY": "0"}, "PROPOSALS_PER_DAY"),
+        ({"STAFF_TOPICS": "unknown:5"}, "STAFF_TOPICS"),
+        ({"MUNICIPALITY_FILE": "/nonexistent.toml"}, "MUNICIPALITY_FILE"),
+    ],
+)
+def test_bad_values_name_the_key(environ: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ, env_file=None)
+    assert raised.value.key == key
+    assert "not-a-token" not in str(raised.value)
+
+
+def test_bad_municipality_file_names_key_and_file(tmp_path: Path) -> None:
+    broken = tmp_path / "town.toml"
+    text = DEFAULT_MUNICIPALITY_FILE.read_text(encoding="utf-8")
+    broken.write_text(text.replace('ru = "Спорт", ', ""), encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"MUNICIPALITY_FILE": str(broken)}, env_file=None)
+    assert raised.value.key == "themes[3].name.ru"
+    assert str(broken) in str(raised.value)
+
+
+def test_token_is_redacted_from_log_lines() -> None:
+    import logging
+
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        "POST https://api.telegram.org/bot%s/getMe",
+        (TOKEN,),
+        None,
+    )
+    RedactSecrets([TOKEN]).filter(record)
+    assert TOKEN not in record.getMessage()
+    assert "[redacted]" in record.getMessage()

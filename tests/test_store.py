@@ -1,0 +1,121 @@
+"""The store: migrations, persistence round trips, the message log."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.persistence import SQLitePersistence
+from bot.store import MIGRATIONS_DIR, MigrationError, Store
+
+NOW = datetime(2027, 1, 12, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    store = Store(tmp_path / "bot.sqlite3", clock=lambda: NOW)
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def test_migrations_apply_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3", clock=lambda: NOW)
+    await store.open()
+    try:
+        first = await store.applied_migrations()
+        assert first == sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))
+        # A second run finds nothing to do and changes nothing.
+        assert await store.migrate() == []
+        assert await store.applied_migrations() == first
+    finally:
+        await store.close()
+
+
+async def test_an_older_database_is_upgraded_with_its_data(tmp_path: Path) -> None:
+    old_set = tmp_path / "old-migrations"
+    old_set.mkdir()
+    first = sorted(MIGRATIONS_DIR.glob("*.sql"))[0]
+    shutil.copy(first, old_set / first.name)
+    path = tmp_path / "db.sqlite3"
+
+    old = Store(path, clock=lambda: NOW)
+    await old.open(migrations_dir=old_set)
+    await old.set_language(42, "ru")
+    assert await old.applied_migrations() == [first.name]
+    await old.close()
+
+    new = Store(path, clock=lambda: NOW)
+    await new.open()
+    try:
+        assert len(await new.applied_migrations()) == len(list(MIGRATIONS_DIR.glob("*.sql")))
+        resident = await new.resident(42)
+        assert resident is not None and resident.language == "ru"
+        # Tables of the later migrations exist and work.
+        await new.log_message(direction="in", kind="text", chat_id=42, user_id=42, text="Sveiki")
+        assert [m.text for m in await new.conversation_with(42)] == ["Sveiki"]
+    finally:
+        await new.close()
+
+
+async def test_a_failing_migration_leaves_nothing_half_applied(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_good.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (migrations / "0002_bad.sql").write_text("CREATE TABLE b (x INTEGER);\nNOT SQL AT ALL;")
+    store = Store(tmp_path / "db.sqlite3", clock=lambda: NOW)
+    with pytest.raises(MigrationError, match="0002_bad.sql"):
+        await store.open(migrations_dir=migrations)
+    try:
+        assert await store.applied_migrations() == ["0001_good.sql"]
+        tables = await store.db.execute_fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'b'"
+        )
+        assert tables == []  # the first statement of the failed migration was rolled back too
+    finally:
+        await store.close()
+
+
+async def test_badly_named_migration_is_refused(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "add_things.sql").write_text("SELECT 1;")
+    store = Store(tmp_path / "db.sqlite3")
+    with pytest.raises(MigrationError, match="0001_what_it_does.sql"):
+        await store.open(migrations_dir=migrations)
+    await store.close()
+
+
+async def test_sqlite_is_configured_for_a_bot(store: Store) -> None:
+    (mode,) = (await store.db.execute_fetchall("PRAGMA journal_mode"))[0]
+    (keys,) = (await store.db.execute_fetchall("PRAGMA foreign_keys"))[0]
+    (timeout,) = (await store.db.execute_fetchall("PRAGMA busy_timeout"))[0]
+    assert (mode, keys, timeout) == ("wal", 1, 5000)
+
+
+async def test_persistence_round_trip(store: Store) -> None:
+    persistence = SQLitePersistence(store)
+    await persistence.update_conversation("proposal", (7, 7), "text")
+    await persistence.update_user_data(7, {"draft": "Vairāk soliņu 🌳 <b>", "n": 1})
+    assert await persistence.get_conversations("proposal") == {(7, 7): "text"}
+    # user_data is not loaded at start-up (memory), only on the user's next update.
+    assert await persistence.get_user_data() == {}
+    loaded: dict = {}
+    await persistence.refresh_user_data(7, loaded)
+    assert loaded == {"draft": "Vairāk soliņu 🌳 <b>", "n": 1}
+    await persistence.update_conversation("proposal", (7, 7), None)
+    assert await persistence.get_conversations("proposal") == {}
+    await persistence.update_user_data(7, {})
+    assert await store.data_of("user_data", 7) is None  # no row kept for empty data
+
+
+async def test_specialists(store: Store) -> None:
+    assert await store.add_specialist(5, added_by=1) is True
+    assert await store.add_specialist(5, added_by=1) is False
+    assert await store.is_specialist(5)
+    assert [s.user_id for s in await store.specialists()] == [5]
+    assert await store.remove_specialist(5) is True
+    assert not await store.is_specialist(5)
