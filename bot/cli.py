@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--script", type=Path, help="play a scripted conversation, print it, exit")
     demo.add_argument("--database", type=Path, help="default: a fresh temporary database")
     demo.add_argument("--language", default="lv", help="the demo resident's Telegram language")
+    export = commands.add_parser("export", help="export data for the working groups")
+    export.add_argument("what", choices=["proposals"])
+    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    export.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
     args = parser.parse_args(argv)
 
     try:
@@ -38,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(settings)
     if args.command == "migrate":
         return asyncio.run(migrate(settings))
+    if args.command == "export":
+        return asyncio.run(export_to_file(settings, args.format, args.output))
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -74,6 +80,21 @@ async def migrate(settings: Settings) -> int:
     finally:
         await store.close()
     print(f"{settings.database}: {len(applied)} migrations applied, newest {applied[-1]}")
+    return 0
+
+
+async def export_to_file(settings: Settings, fmt: str, output: Path) -> int:
+    from bot.export import export_proposals
+    from bot.store import Store
+
+    store = Store(settings.database)
+    try:
+        await store.open()
+        data = await export_proposals(store, settings, fmt)
+    finally:
+        await store.close()
+    output.write_bytes(data)  # noqa: ASYNC240 (one write at the end of a CLI command)
+    print(f"wrote {output} ({len(data)} bytes)")
     return 0
 
 

@@ -34,6 +34,7 @@ from bot.app import BotContext
 from bot.proposals import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
 from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
 from bot.text import escape, split_for_telegram
+from handlers import onboarding
 from handlers.onboarding import main_menu
 from handlers.staff_proposals import post_new_proposal
 
@@ -130,7 +131,11 @@ async def ask_theme(update: Update, context: BotContext) -> str | int:
 async def start_on_theme_link(update: Update, context: BotContext) -> str | int:
     """`/start <theme>` from a poster's QR code: straight to writing on that theme."""
     slug = context.args[0] if context.args else ""
-    if context.municipality.theme(slug) is None:
+    user = update.effective_user
+    resident = await context.store.resident(user.id) if user else None
+    if context.municipality.theme(slug) is None or resident is None or resident.language is None:
+        # A first contact chooses the language first; the theme is offered right after.
+        await onboarding.start(update, context)
         return END
     if not await may_submit(update, context):
         return END

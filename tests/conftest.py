@@ -53,7 +53,7 @@ class Harness:
         """A resident who has sent /start and chosen a language."""
         user = self.resident(name, **kw)
         await user.send("/start")
-        await user.press(language if language in user.buttons()[0][0] else _ticked(user, language))
+        await user.press(_label_of(user, language))
         return user
 
     @property
@@ -71,9 +71,10 @@ class Harness:
         self.apps.append(self.app)
 
 
-def _ticked(user: FakeUser, language: str) -> str:
+def _label_of(user: FakeUser, language: str) -> str:
+    """The language button's label, ticked or not (the tick follows Telegram's language)."""
     labels = [label for row in user.buttons() for label in row]
-    return next(label for label in labels if label.endswith(language))
+    return next(label for label in labels if label in (language, f"✅ {language}"))
 
 
 async def start_app(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotApplication:
@@ -119,3 +120,12 @@ async def tg(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Harness]:
         yield harness
     finally:
         await harness.app.shutdown()
+
+
+def t(language: str, message: str) -> str:
+    """What a person reading `language` sees for a msgid: tests press buttons by these labels."""
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import translator
+
+    return translator(language, ZoneInfo("Europe/Riga")).gettext(message)

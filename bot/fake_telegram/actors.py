@@ -201,6 +201,22 @@ class FakeUser(_ChatView):
         )
         return self._fake._replies_since(mark, self.chat_id)
 
+    async def press_forged(
+        self, callback_data: str, *, message: FakeMessage | None = None
+    ) -> list[FakeMessage]:
+        """Send a callback query with data of the caller's choosing, as a modified client can:
+        for tests that the bot never trusts callback data."""
+        if message is None:
+            if not self.messages:
+                raise AssertionError(f"no bot message in chat {self.chat_id} to press on")
+            message = self.messages[-1]
+        mark = self._fake._mark()
+        self._seen = mark
+        self._last_query_id = await self._fake._user_press(
+            self.api, message, f"forged {callback_data}", callback_data
+        )
+        return self._fake._replies_since(mark, self.chat_id)
+
     @property
     def last_answer(self) -> CallbackAnswer | None:
         """The bot's answerCallbackQuery for this user's latest press (None if unanswered)."""

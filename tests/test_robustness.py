@@ -1,0 +1,160 @@
+"""Bad input, stale buttons, edits, foreign groups, errors — and a crash in the middle of a flow."""
+
+from __future__ import annotations
+
+from tests.conftest import Harness
+
+PROPOSAL = "Graudu ielā vajag vairāk soliņu un koku ēnu vasarā."
+
+
+async def start_proposal(tg: Harness, name: str = "Anna"):
+    anna = await tg.onboarded(name, language="English")
+    await anna.press("📝 Submit a proposal")
+    await anna.press("Environment")
+    return anna
+
+
+async def test_restart_mid_flow_carries_on_where_the_resident_was(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    await anna.send(PROPOSAL)
+    await anna.send_location(56.5118, 21.0136)
+    assert "Attached (1 file or place)" in anna.last_text
+
+    # The process dies: no shutdown, no final persistence write. A new one starts on the file.
+    await tg.crash_and_restart()
+
+    await anna.press("➡️ Continue")  # on the message from before the crash
+    assert "contact you" in anna.last_text
+    await anna.tap("Skip")
+    assert PROPOSAL in anna.last_text and "1 × location" in anna.last_text
+    await anna.press("✅ Submit")
+    assert "LIEP-2027-0001" in anna.last_text
+    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=10)
+    assert proposal.text == PROPOSAL and proposal.theme == "environment"
+    assert [a.kind for a in await tg.store.attachments_of(proposal.id)] == ["location"]
+
+
+async def test_text_typed_just_before_a_crash_is_kept(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    await anna.send(PROPOSAL)
+    await tg.crash_and_restart()
+    draft = await tg.store.draft_of(anna.id)
+    assert draft is not None and draft.text == PROPOSAL
+    # …and the conversation is where it was: attachments next.
+    await anna.send_sticker()
+    assert "Press Continue" in anna.last_text
+
+
+async def test_unknown_command(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    await anna.send("/frobnicate")
+    assert "I don't know that command" in anna.last_text
+
+
+async def test_media_and_text_outside_a_flow(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    await anna.send_sticker()
+    assert "can't use this here" in anna.last_text
+    await anna.send_voice()
+    assert "can't use this here" in anna.last_text
+    await anna.send("Just some words")
+    assert "Submit a proposal" in anna.last_text
+
+
+async def test_sticker_where_text_is_expected(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    await anna.send_sticker()
+    assert "write your proposal as a text message" in anna.last_text
+    await anna.send(PROPOSAL)  # the flow goes on
+    assert "attach" in anna.last_text
+
+
+async def test_text_too_short_and_too_long_is_kept_with_a_clear_answer(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    await anna.send("Koki!")
+    assert "That is 5 characters; a proposal needs at least 10" in anna.last_text
+    long_text = "Ā" * 4050
+    await anna.send(long_text)
+    assert "4050 characters; the limit is 4000" in anna.last_text
+    assert "shorten it by 50" in anna.last_text
+    assert (await tg.store.draft_of(anna.id)).text == long_text  # nothing lost
+
+
+async def test_a_long_preview_arrives_whole_in_parts(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    text = "Vārds " * 666 + "gals"  # 4000 characters: with the header, more than 4096
+    await anna.send(text)
+    await anna.press("➡️ Continue")
+    replies = await anna.tap("Skip")
+    previews = [m for m in replies if m.text and "Vārds" in m.text]
+    assert len(previews) == 2
+    assert all(len(m.text) <= 4096 for m in previews)
+    assert previews[-1].buttons[0] == ["✅ Submit"]
+    assert "".join(m.text for m in previews).count("Vārds") == 666
+
+
+async def test_stale_button_after_the_flow_ended(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    await anna.send(PROPOSAL)
+    continue_message = anna.last
+    await anna.send("/cancel")
+    assert "Cancelled" in anna.all_messages[-2].text
+    await anna.press("➡️ Continue", message=continue_message)
+    assert anna.last_answer is not None
+    assert anna.last_answer.text == "This button is no longer active."
+    assert await tg.store.draft_of(anna.id) is None
+
+
+async def test_edited_message_is_answered_and_changes_nothing(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    await anna.send(PROPOSAL)
+    mine = next(m for m in anna.all_messages if not m.from_bot and m.text == PROPOSAL)
+    await anna.edit(mine, "Something else entirely, edited later")
+    assert "only read new messages" in anna.last_text
+    assert (await tg.store.draft_of(anna.id)).text == PROPOSAL
+
+
+async def test_bot_added_to_a_foreign_group_says_so_and_leaves(tg: Harness) -> None:
+    stranger = tg.resident("Kārlis")
+    group = tg.fake.group("Kaimiņi")
+    await tg.fake._emit_my_chat_member(  # the bot is added by a member
+        tg.fake._chat(group.id), stranger.id, "left", "member"
+    )
+    assert "private chats only" in group.last_text
+    assert tg.fake.calls_to("leaveChat")[-1]["chat_id"] == group.id
+    # Whatever still arrives from that group is ignored.
+    before = len(group.messages)
+    await stranger.in_chat(group).send("/start")
+    assert len(group.messages) == before
+
+
+async def test_an_error_gets_a_polite_answer_and_the_traceback_goes_to_the_log(
+    tg: Harness, caplog
+) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    tg.fake.fail_next("sendMessage", kind="400", description="Bad Request: something odd")
+    await anna.send("/help")
+    assert anna.last_text.startswith("Sorry, something went wrong on our side")
+    assert "something odd" not in anna.last_text
+    assert any("error while handling an update" in r.message for r in caplog.records)
+    assert all("Anna" not in r.getMessage() for r in caplog.records)  # ids only
+
+
+async def test_a_forged_button_cannot_open_someone_elses_proposal(tg: Harness) -> None:
+    anna = await start_proposal(tg, "Anna")
+    await anna.send(PROPOSAL)
+    await anna.press("➡️ Continue")
+    await anna.tap("Skip")
+    await anna.press("✅ Submit")
+    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=1)
+
+    mallory = await tg.onboarded("Mallory", language="English")
+    for data in (f"mine:open:{proposal.id}", f"mine:withdrawyes:{proposal.id}"):
+        await mallory.press_forged(data)
+        assert mallory.last_answer.text == "This proposal is not available."
+    assert PROPOSAL not in mallory.transcript()
+    assert (await tg.store.proposal(proposal.id)).status == "received"
+    # Nor act as staff.
+    await mallory.press_forged(f"sp:set:{proposal.id}:included:{proposal.version}")
+    assert mallory.last_answer.text == "This is for the Development Office staff only."
+    assert (await tg.store.proposal(proposal.id)).status == "received"
