@@ -36,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, secrets=[settings.bot_token or ""])
+    # The demo's terminal is the chat: only warnings may interrupt it.
+    level = (
+        "WARNING" if args.command == "demo" and settings.log_level == "INFO" else settings.log_level
+    )
+    configure_logging(level, secrets=[settings.bot_token or ""])
 
     if args.command == "run":
         return run(settings)

@@ -1,0 +1,35 @@
+"""The offline demo: the real bot polling the fake Telegram over HTTP, driven by a script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from bot.config import PROJECT_ROOT
+
+
+def test_scripted_demo_runs_a_whole_proposal_over_http(tmp_path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--env-file",
+            str(tmp_path / "none"),
+            "demo",
+            "--script",
+            str(PROJECT_ROOT / "demo" / "proposal.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE")},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Lūdzu, izveidojiet drošu veloceliņu" in out
+    assert "LIEP-" in out and "Paldies! Nodots Mobilitātes darba grupai." in out
+    assert out.rstrip().endswith("0 errors")
+    assert not (tmp_path / "data").exists()  # the demo leaves no database behind
