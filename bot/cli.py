@@ -97,7 +97,7 @@ async def export_to_file(settings: Settings, fmt: str, output: Path) -> int:
         data = await export_proposals(store, settings, fmt)
     finally:
         await store.close()
-    output.write_bytes(data)  # noqa: ASYNC240 (one write at the end of a CLI command)
+    output.write_bytes(data)
     print(f"wrote {output} ({len(data)} bytes)")
     return 0
 

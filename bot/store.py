@@ -127,7 +127,7 @@ class Store(ProposalQueries):
         applied = {
             row[0] for row in await self.db.execute_fetchall("SELECT name FROM schema_migrations")
         }
-        files = sorted(migrations_dir.glob("*.sql"))  # noqa: ASYNC240 (start-up only)
+        files = sorted(migrations_dir.glob("*.sql"))
         numbers: dict[str, str] = {}
         for file in files:
             match = MIGRATION_NAME.match(file.name)
