@@ -48,27 +48,34 @@ async def keep_to_served_chats(update: Update, context: BotContext) -> None:
         return
     member: ChatMemberUpdated | None = update.my_chat_member
     chat = update.effective_chat
-    if (
-        chat is not None
-        and member is not None
-        and member.new_chat_member.status
-        in (
-            ChatMemberStatus.MEMBER,
-            ChatMemberStatus.ADMINISTRATOR,
-        )
-    ):
+    added = member is not None and member.new_chat_member.status in (
+        ChatMemberStatus.MEMBER,
+        ChatMemberStatus.ADMINISTRATOR,
+    )
+    if chat is not None and added:
         _ = context.gettext
-        log.info("added to unserved chat %s; leaving", chat.id)
+        user = update.effective_user
         try:
-            await context.bot.send_message(
-                chat.id,
-                _("I serve residents in private chats only. Write to me directly: @{bot}").format(
-                    bot=context.bot.username
-                ),
-            )
-            await context.bot.leave_chat(chat.id)
+            if user is not None and user.id in context.settings.admin_ids:
+                # An admin setting up the staff chat needs its id; the bot stays until then.
+                await context.bot.send_message(
+                    chat.id,
+                    _(
+                        "This group's id is {id}. To make it the staff chat, set "
+                        "STAFF_CHAT_ID={id} and restart the bot."
+                    ).format(id=chat.id),
+                )
+            else:
+                log.info("added to unserved chat %s; leaving", chat.id)
+                await context.bot.send_message(
+                    chat.id,
+                    _(
+                        "I serve residents in private chats only. Write to me directly: @{bot}"
+                    ).format(bot=context.bot.username),
+                )
+                await context.bot.leave_chat(chat.id)
         except TelegramError as error:
-            log.warning("could not leave chat %s: %s", chat.id, error)
+            log.warning("could not answer in chat %s: %s", chat.id, error)
     raise ApplicationHandlerStop
 
 

@@ -202,7 +202,7 @@ async def withdraw(update: Update, context: BotContext) -> None:
     await query.edit_message_reply_markup(None)
     await context.bot.send_message(
         chat.id,
-        _("{reference} is withdrawn. The Development Office has been told.").format(
+        _("{reference} is withdrawn. The Development Office has been notified.").format(
             reference=proposal.reference
         ),
         reply_markup=main_menu(context),
@@ -256,7 +256,7 @@ async def follow_up_received(update: Update, context: BotContext) -> str | int:
     )
     context.user_data.pop(FOLLOW_UP, None)
     await message.reply_text(
-        _("Added to {reference}. The Development Office has been told.").format(
+        _("Added to {reference}. The Development Office has been notified.").format(
             reference=proposal.reference
         ),
         reply_markup=main_menu(context),

@@ -172,7 +172,9 @@ async def deep_link_offer(update: Update, context: BotContext) -> None:
     _ = context.gettext
     await context.bot.send_message(
         chat.id,
-        _("You came here for the theme “{theme}”.").format(theme=theme.name(context.language)),
+        _("You followed a link for the theme “{theme}”.").format(
+            theme=theme.name(context.language)
+        ),
         reply_markup=InlineKeyboardMarkup(
             [
                 [

@@ -313,8 +313,8 @@ async def attachment_received(update: Update, context: BotContext) -> str:
     else:
         await message.reply_text(
             context.ngettext(
-                "Attached ({n} file or place). Send more, or press Continue.",
-                "Attached ({n} files or places). Send more, or press Continue.",
+                "{n} attachment so far. Send more, or press Continue.",
+                "{n} attachments so far. Send more, or press Continue.",
                 count,
             ).format(n=count),
             reply_markup=attachments_keyboard(context),
@@ -327,8 +327,8 @@ async def attachment_expected(update: Update, context: BotContext) -> str:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         _(
-            "I can attach photos, documents, voice messages and locations. To change the text, "
-            "use Edit in the preview. Press Continue to go on."
+            "You can attach photos, documents, voice messages and locations. To change the text, "
+            "use “Edit the text” in the preview. Press Continue to go on."
         ),
         reply_markup=attachments_keyboard(context),
     )

@@ -60,7 +60,7 @@ async def add_staff(update: Update, context: BotContext) -> None:
             context, _("{admin} added {id} as a specialist.").format(admin=admin.id, id=user_id)
         )
     else:
-        await message.reply_text(_("{id} already is a specialist.").format(id=user_id))
+        await message.reply_text(_("{id} is already a specialist.").format(id=user_id))
 
 
 @admin_only

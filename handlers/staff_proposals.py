@@ -379,7 +379,7 @@ async def apply_status(
         await refresh_card(context, query.message, changed)  # type: ignore[arg-type]
     elif update.effective_message:
         await update.effective_message.reply_text(
-            _("{reference}: status “{status}”, the resident has been told.").format(
+            _("{reference}: status “{status}”, the resident has been notified.").format(
                 reference=changed.reference, status=status_name(context.tr, status)
             )
         )
@@ -449,7 +449,7 @@ async def confirm_spam(update: Update, context: BotContext) -> None:
             await refresh_card(context, query.message, current)  # type: ignore[arg-type]
         return
     await context.store.ban_resident(proposal.resident_id, by=user.id)
-    await query.answer(_("Marked as spam; the sender can no longer submit."))
+    await query.answer(_("Marked as spam; the sender can no longer submit proposals."))
     await refresh_card(context, query.message, changed)  # type: ignore[arg-type]
 
 

@@ -18,7 +18,7 @@ async def test_restart_mid_flow_carries_on_where_the_resident_was(tg: Harness) -
     anna = await start_proposal(tg)
     await anna.send(PROPOSAL)
     await anna.send_location(56.5118, 21.0136)
-    assert "Attached (1 file or place)" in anna.last_text
+    assert "1 attachment so far" in anna.last_text
 
     # The process dies: no shutdown, no final persistence write. A new one starts on the file.
     await tg.crash_and_restart()

@@ -1,0 +1,58 @@
+"""Staff administration: specialists, the staff chat set-up, reading a resident's conversation."""
+
+from __future__ import annotations
+
+from tests.conftest import ADMIN_ID, Harness, t
+
+
+async def test_admin_adds_and_removes_specialists(tg: Harness) -> None:
+    admin = tg.fake.user("Inese", user_id=ADMIN_ID, language_code="en")
+    await admin.send("/start")
+    await admin.press("✅ English")
+    await admin.send("/addstaff")
+    assert "/addstaff 123456789" in admin.last_text
+    await admin.send("/addstaff 555")
+    assert admin.last_text == "555 is now a specialist."
+    assert "555" in tg.staff_chat.last_text  # the staff chat sees who changed what
+    await admin.send("/addstaff 555")
+    assert admin.last_text == "555 is already a specialist."
+    await admin.send("/staff")
+    assert "1 specialist:" in admin.last_text and "555" in admin.last_text
+
+    specialist = tg.fake.user("Jānis", user_id=555, language_code="en")
+    await specialist.send("/staff")
+    assert "555" in specialist.last_text
+    await specialist.send("/addstaff 777")  # specialists are not admins
+    assert specialist.last_text == "This is for the Development Office staff only."
+    assert not await tg.store.is_specialist(777)
+
+    await admin.send("/removestaff 555")
+    assert admin.last_text == "555 is no longer a specialist."
+    await specialist.send("/staff")
+    assert specialist.last_text == "This is for the Development Office staff only."
+
+
+async def test_staff_read_a_residents_whole_conversation(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    await anna.send("Labdien! Kur notiek darba grupu sanāksmes?")
+    await anna.send_location(56.5086, 21.0118)
+    admin = tg.fake.user("Inese", user_id=ADMIN_ID)
+    await admin.send(f"/conversation {anna.id}")
+    document = admin.last.document
+    assert document is not None and document.filename == f"conversation-{anna.id}.txt"
+    transcript = document.content.decode("utf-8")
+    lines = transcript.splitlines()
+    assert "/start" in lines[0] and t("lv", "resident") in lines[0]
+    assert "[pressed a button" not in transcript or "lang:lv" in transcript
+    assert any("Labdien! Kur notiek darba grupu sanāksmes?" in line for line in lines)
+    assert any("[location]" in line for line in lines)
+    assert any(t("lv", "What would you like to do?") in line for line in lines)  # the bot's side
+    assert "14:00:00" in lines[0]  # Riga time (UTC+2 in January)
+
+
+async def test_an_admin_adding_the_bot_to_a_group_learns_its_id(tg: Harness) -> None:
+    admin = tg.fake.user("Inese", user_id=ADMIN_ID)
+    group = tg.fake.group("Jaunā štāba grupa")
+    await tg.fake._emit_my_chat_member(tg.fake._chat(group.id), admin.id, "left", "member")
+    assert f"STAFF_CHAT_ID={group.id}" in group.last_text
+    assert tg.fake.calls_to("leaveChat") == []
