@@ -8,6 +8,7 @@ tests (`async with app:`), polling and webhooks all get the same life cycle.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any, cast
@@ -51,6 +52,16 @@ class BotApplication(Application):  # type: ignore[type-arg]
             store = self.store
             self.outbound.sink = lambda kind, message: record_outbound(store, kind, message)
         await super().initialize()
+        await self._finish_interrupted_updates()
+
+    async def _finish_interrupted_updates(self) -> None:
+        # A crash between a reply and the write of the state it led to leaves the update in
+        # the journal: handling it again brings the state to where the resident saw it (they
+        # may see that reply twice — better than a conversation that forgot a step).
+        for payload in await self.store.unfinished_updates():
+            update = Update.de_json(json.loads(payload), self.bot)
+            log.warning("handling update %s again after a crash", update.update_id)
+            await self.process_update(update)
 
     async def shutdown(self) -> None:
         try:
@@ -59,10 +70,17 @@ class BotApplication(Application):  # type: ignore[type-arg]
             await self.store.close()
 
     async def process_update(self, update: object) -> None:
+        journaled = isinstance(update, Update)
+        if journaled and not await self.store.begin_update(
+            update.update_id, json.dumps(update.to_dict(), ensure_ascii=False)
+        ):
+            return  # finished before: Telegram re-sent it after a restart
         await super().process_update(update)
-        # Write this update's conversation state and user_data now rather than once a minute:
-        # the resident has seen the reply, so a crash from here on must not undo it.
+        # Write this update's conversation state and user_data now rather than once a minute,
+        # then strike it from the journal: until then a crash means "handle it again".
         await self.update_persistence()
+        if journaled:
+            await self.store.finish_update(update.update_id)
         self._forget_idle_user_data(update)
 
     def _forget_idle_user_data(self, update: object) -> None:

@@ -31,3 +31,7 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # httpx logs every request URL (with the token) at INFO; its warnings are enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # At DEBUG these would log what residents write (SQL parameters, Bot API call arguments):
+    # personal data stays out of logs whatever the level.
+    for name in ("aiosqlite", "httpcore", "telegram"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).level))

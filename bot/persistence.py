@@ -25,8 +25,9 @@ class SQLitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
     def __init__(self, store: Store) -> None:
         # callback_data stays off: our buttons carry short ASCII ids, never Python objects.
         super().__init__(
+            # bot_data stays off too: nothing uses it, and PTB would rewrite it after every update.
             store_data=PersistenceInput(
-                bot_data=True, chat_data=True, user_data=True, callback_data=False
+                bot_data=False, chat_data=True, user_data=True, callback_data=False
             ),
             # Only the final write at shutdown uses this; every update is written right away.
             update_interval=60,

@@ -275,6 +275,53 @@ class Store(ProposalQueries):
                 (json.dumps(data, ensure_ascii=False), _iso(self.clock())),
             )
 
+    # -- update journal ----------------------------------------------------------------------
+
+    async def begin_update(self, update_id: int, payload: str, *, max_attempts: int = 3) -> bool:
+        """Journals an update before it is handled. False when it must not be handled: it was
+        finished before (Telegram re-sent it), or it crashed the bot `max_attempts` times."""
+        async with self._write() as db:
+            rows = await db.execute_fetchall(
+                "SELECT (SELECT processed_through FROM update_watermark WHERE id = 1),"
+                " (SELECT attempts FROM update_journal WHERE update_id = ?)",
+                (update_id,),
+            )
+            processed_through, attempts = rows[0]
+            if attempts is None:
+                if processed_through is not None and update_id <= processed_through:
+                    return False
+                await db.execute(
+                    "INSERT INTO update_journal (update_id, payload, received_at) VALUES (?, ?, ?)",
+                    (update_id, payload, _iso(self.clock())),
+                )
+                return True
+            if attempts >= max_attempts:
+                log.error("update %s crashed the bot %s times; dropping it", update_id, attempts)
+                await db.execute("DELETE FROM update_journal WHERE update_id = ?", (update_id,))
+                return False
+            await db.execute(
+                "UPDATE update_journal SET attempts = attempts + 1 WHERE update_id = ?",
+                (update_id,),
+            )
+            return True
+
+    async def finish_update(self, update_id: int) -> None:
+        async with self._write() as db:
+            await db.execute("DELETE FROM update_journal WHERE update_id = ?", (update_id,))
+            await db.execute(
+                "INSERT INTO update_watermark (id, processed_through) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET processed_through ="
+                " MAX(processed_through, excluded.processed_through)",
+                (update_id,),
+            )
+
+    async def unfinished_updates(self) -> list[str]:
+        """Payloads of updates a crash interrupted, oldest first."""
+        rows = await self.db.execute_fetchall(
+            "SELECT payload FROM update_journal ORDER BY update_id"
+        )
+        return [row[0] for row in rows]
+
     # -- message log -------------------------------------------------------------------------
 
     async def log_message(

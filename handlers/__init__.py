@@ -10,7 +10,10 @@ group, so order is meaning here:
 
 from __future__ import annotations
 
+import warnings
+
 from telegram.ext import BaseHandler
+from telegram.warnings import PTBUserWarning
 
 from bot.app import BotApplication
 from handlers import (
@@ -28,13 +31,17 @@ from handlers import (
 def register(app: BotApplication) -> None:
     for group, group_handlers in middleware.handlers().items():
         app.add_handlers(group_handlers, group=group)
-    flows: list[BaseHandler] = [  # type: ignore[type-arg]
-        *proposals.handlers(),  # before onboarding: it takes `/start <theme>` deep links
-        *my_submissions.handlers(),
-        *onboarding.handlers(),
-        *staff_admin.handlers(),
-        *staff_proposals.handlers(),
-        *fallbacks.handlers(),
-    ]
+    with warnings.catch_warnings():
+        # Our conversations are per chat on purpose (one flow at a time per resident), so
+        # PTB's hint that their button handlers are not tracked per message is noise.
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        flows: list[BaseHandler] = [  # type: ignore[type-arg]
+            *proposals.handlers(),  # before onboarding: it takes `/start <theme>` deep links
+            *my_submissions.handlers(),
+            *onboarding.handlers(),
+            *staff_admin.handlers(),
+            *staff_proposals.handlers(),
+            *fallbacks.handlers(),
+        ]
     app.add_handlers(flows, group=0)
     app.add_error_handler(errors.on_error)  # type: ignore[arg-type]

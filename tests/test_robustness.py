@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from telegram import Update
+
 from tests.conftest import Harness
 
 PROPOSAL = "Graudu ielā vajag vairāk soliņu un koku ēnu vasarā."
@@ -158,3 +161,35 @@ async def test_a_forged_button_cannot_open_someone_elses_proposal(tg: Harness) -
     await mallory.press_forged(f"sp:set:{proposal.id}:included:{proposal.version}")
     assert mallory.last_answer.text == "This is for the Development Office staff only."
     assert (await tg.store.proposal(proposal.id)).status == "received"
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no handler can catch it."""
+
+
+async def test_killed_after_the_reply_before_the_state_was_written(
+    tg: Harness, monkeypatch
+) -> None:
+    anna = await start_proposal(tg)
+
+    async def die() -> None:
+        raise Killed
+
+    monkeypatch.setattr(tg.app, "update_persistence", die)
+    with pytest.raises(Killed):
+        await anna.send(PROPOSAL)
+    assert "Press Continue" in anna.last_text  # she saw the answer…
+    assert await tg.store.conversation_states("proposal") == {(anna.id, anna.id): "text"}
+    # …and the state it led to was never written. At start-up the journal finishes the update.
+    await tg.crash_and_restart()
+    assert await tg.store.conversation_states("proposal") == {(anna.id, anna.id): "attachments"}
+    await anna.press("➡️ Continue")
+    assert "contact you" in anna.last_text
+    # Telegram re-sending the finished update changes nothing.
+    log_size = len(await tg.store.conversation_with(anna.id))
+    repeat = {
+        "update_id": 1,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": anna.id, "type": "private"}},
+    }
+    await tg.app.process_update(Update.de_json(repeat, tg.app.bot))
+    assert len(await tg.store.conversation_with(anna.id)) == log_size
