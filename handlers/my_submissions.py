@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot.app import BotContext
 from bot.proposals import TEXT_MAX, attachments_summary, status_name, theme_name
 from bot.store_proposals import Proposal
-from bot.text import escape, shorten, split_for_telegram
+from bot.text import escape, send_long, shorten
 from handlers.onboarding import main_menu
 from handlers.staff_proposals import post_follow_up, post_withdrawal
 
@@ -146,11 +146,12 @@ async def open_one(update: Update, context: BotContext) -> None:
             ]
         )
     rows.append([InlineKeyboardButton(_("◀️ My submissions"), callback_data=f"{PREFIX}page:0")])
-    parts = split_for_telegram("\n".join(lines))
-    for part in parts[:-1]:
-        await context.bot.send_message(chat.id, part, parse_mode="HTML")
-    await context.bot.send_message(
-        chat.id, parts[-1], parse_mode="HTML", reply_markup=InlineKeyboardMarkup(rows)
+    await send_long(
+        context.bot,
+        chat.id,
+        "\n".join(lines),
+        parse_mode="HTML",
+        reply_markup=InlineKeyboardMarkup(rows),
     )
 
 

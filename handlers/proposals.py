@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot.app import BotContext
 from bot.proposals import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
 from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
-from bot.text import escape, split_for_telegram
+from bot.text import escape, send_long
 from handlers import onboarding
 from handlers.onboarding import main_menu
 from handlers.staff_proposals import post_new_proposal
@@ -500,12 +500,10 @@ async def show_preview(
             [cancel_button(context)],
         ]
     )
-    # A 4000-character proposal plus the header can pass Telegram's 4096: send it in parts,
-    # the buttons on the last.
-    parts = split_for_telegram(preview_text(context, draft))
-    for part in parts[:-1]:
-        await context.bot.send_message(chat.id, part, parse_mode="HTML")
-    await context.bot.send_message(chat.id, parts[-1], parse_mode="HTML", reply_markup=buttons)
+    # A 4000-character proposal plus the header can pass Telegram's 4096: send_long splits it.
+    await send_long(
+        context.bot, chat.id, preview_text(context, draft), parse_mode="HTML", reply_markup=buttons
+    )
     return PREVIEW
 
 

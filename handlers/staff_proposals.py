@@ -30,7 +30,7 @@ from bot.i18n import N_, Translator, translator
 from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
 from bot.store_proposals import STATUSES, Proposal, ThreadMessage
-from bot.text import split_for_telegram
+from bot.text import send_long, split_for_telegram
 
 log = logging.getLogger(__name__)
 
@@ -134,14 +134,14 @@ async def post_follow_up(context: BotContext, proposal: Proposal, message: Threa
     if chat_id is None:
         return
     try:
-        post = await context.bot.send_message(
+        post = await send_long(
+            context.bot,
             chat_id,
-            split_for_telegram(text)[0],
+            text,
             message_thread_id=topic,
             reply_to_message_id=proposal.staff_message_id
             if proposal.staff_chat_id == chat_id
             else None,
-            allow_sending_without_reply=True,
         )
     except TelegramError as error:
         log.warning("could not post a follow-up of proposal %s: %s", proposal.id, error)
@@ -493,7 +493,12 @@ async def staff_reply(update: Update, context: BotContext) -> None:
         return
     text = (message.text or "").strip()
     if prompt and prompt["kind"] == "reason":
-        if not text:
+        if not text or len(text) > ANSWER_MAX:
+            await message.reply_text(
+                _("A reason must be 1 to {max} characters; this one has {n}.").format(
+                    max=ANSWER_MAX, n=len(text)
+                )
+            )
             return
         await apply_status(
             update, context, proposal, "not_included", prompt["version"], reason=text
@@ -659,11 +664,11 @@ async def open_proposal(update: Update, context: BotContext) -> None:
             ),
         ),
     )
-    parts = split_for_telegram("\n".join(lines))
-    for part in parts[:-1]:
-        await context.bot.send_message(query.message.chat.id, part)
-    await context.bot.send_message(
-        query.message.chat.id, parts[-1], reply_markup=InlineKeyboardMarkup(buttons)
+    await send_long(
+        context.bot,
+        query.message.chat.id,
+        "\n".join(lines),
+        reply_markup=InlineKeyboardMarkup(buttons),
     )
 
 

@@ -163,3 +163,16 @@ async def test_staff_commands_are_refused_to_residents(tg: Harness) -> None:
         await anna.send(command)
         assert anna.last_text == "This is for the Development Office staff only."
     assert [d for m in anna.messages if (d := m.document)] == []
+
+
+async def test_a_long_follow_up_reaches_the_staff_chat_whole(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    await submit(tg, anna, "en", "Longer opening hours for the library.", theme="Culture")
+    await anna.send("/mine")
+    await anna.press("LIEP-2027-0001 · Culture")
+    await anna.press("💬 Add a message")
+    follow_up = ("Paragraph about reading rooms. " * 129).strip()  # 3998 characters
+    await anna.send(follow_up)
+    parts = [m.text for m in tg.staff_chat.messages if m.text and "Paragraph" in m.text]
+    assert all(len(p) <= 4096 for p in parts)
+    assert " ".join(parts).count("Paragraph about reading rooms.") == 129  # nothing cut off
