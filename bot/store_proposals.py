@@ -271,6 +271,12 @@ class ProposalQueries:
         )
         return _proposal(rows[0]) if rows else None
 
+    async def proposal_by_reference(self, reference: str) -> Proposal | None:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE reference = ?", (reference,)
+        )
+        return _proposal(rows[0]) if rows else None
+
     async def proposals_of(self, resident_id: int, *, offset: int, limit: int) -> list[Proposal]:
         """The resident's proposals, newest first, one page."""
         rows = await self.db.execute_fetchall(

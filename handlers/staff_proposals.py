@@ -152,12 +152,24 @@ async def post_follow_up(context: BotContext, proposal: Proposal, message: Threa
 
 
 async def post_withdrawal(context: BotContext, proposal: Proposal) -> None:
+    """Tells the staff chat, and takes the buttons off the proposal's post there."""
     tr = staff_translator(context)
     await post_to_staff(
         context,
         tr.gettext("↩️ The resident withdrew {reference}.").format(reference=proposal.reference),
         topic_id=context.settings.staff_topics.get(proposal.theme),
     )
+    if proposal.staff_chat_id is not None and proposal.staff_message_id is not None:
+        attachments = await context.store.attachments_of(proposal.id)
+        text = proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
+        try:
+            await context.bot.edit_message_text(
+                split_for_telegram("🆕 " + text)[0],
+                chat_id=proposal.staff_chat_id,
+                message_id=proposal.staff_message_id,
+            )
+        except TelegramError as error:
+            log.warning("could not update the post of proposal %s: %s", proposal.id, error)
 
 
 async def refresh_card(context: BotContext, message: Message | None, proposal: Proposal) -> None:
@@ -229,7 +241,7 @@ async def ask_answer(update: Update, context: BotContext) -> None:
         reply_markup=ForceReply(selective=True),
         message_thread_id=getattr(query.message, "message_thread_id", None),
     )
-    remember_prompt(context, prompt, "answer", proposal)
+    remember_prompt(context, prompt, "answer", proposal, version=proposal.version)
     if templates:
         await context.bot.send_message(
             query.message.chat.id,
@@ -248,13 +260,13 @@ async def ask_answer(update: Update, context: BotContext) -> None:
         )
 
 
-def remember_prompt(context: BotContext, prompt: Message, kind: str, proposal: Proposal) -> None:
+def remember_prompt(
+    context: BotContext, prompt: Message, kind: str, proposal: Proposal, *, version: int
+) -> None:
+    """Notes what a reply to `prompt` will mean: an answer, or the reason for a status set on
+    the `version` the specialist saw. Kept in chat_data, so it survives a restart."""
     prompts = context.chat_data.setdefault(PROMPTS, {})
-    prompts[str(prompt.message_id)] = {
-        "kind": kind,
-        "proposal": proposal.id,
-        "version": proposal.version,
-    }
+    prompts[str(prompt.message_id)] = {"kind": kind, "proposal": proposal.id, "version": version}
     # Keep the newest 200: old prompts are answered or forgotten.
     for key in list(prompts)[:-200]:
         del prompts[key]
@@ -321,6 +333,15 @@ async def set_status(update: Update, context: BotContext) -> None:
     if proposal is None or len(parts) != 4 or parts[2] not in STATUSES or not parts[3].isdigit():
         return
     status, seen = parts[2], int(parts[3])
+    if proposal.status in ("withdrawn", "spam"):
+        await query.answer(
+            _("{reference} is closed: “{status}”.").format(
+                reference=proposal.reference, status=status_name(context.tr, proposal.status)
+            ),
+            show_alert=True,
+        )
+        await refresh_card(context, query.message, proposal)  # type: ignore[arg-type]
+        return
     if status == "not_included":
         # The resident is owed a reason: ask for it first, apply the status with it.
         await query.answer()
@@ -332,12 +353,9 @@ async def set_status(update: Update, context: BotContext) -> None:
                 "the resident will see it."
             ).format(reference=proposal.reference),
             reply_markup=ForceReply(selective=True),
+            message_thread_id=getattr(query.message, "message_thread_id", None),
         )
-        context.chat_data.setdefault(PROMPTS, {})[str(prompt.message_id)] = {
-            "kind": "reason",
-            "proposal": proposal.id,
-            "version": seen,
-        }
+        remember_prompt(context, prompt, "reason", proposal, version=seen)
         return
     await apply_status(update, context, proposal, status, seen, reason=None)
 
@@ -488,6 +506,9 @@ async def staff_reply(update: Update, context: BotContext) -> None:
         proposal = await context.store.proposal(prompt["proposal"])
     if proposal is None:
         proposal = await context.store.proposal_by_staff_post(message.chat_id, replied.message_id)
+    if proposal is None and (found := REFERENCE.search(replied.text or replied.caption or "")):
+        # Any bot message naming a proposal ("✅ Answer to LIEP-… sent") can be replied to.
+        proposal = await context.store.proposal_by_reference(found.group())
     if proposal is None:
         await message.reply_text(_("I could not tell which proposal this reply is about."))
         return

@@ -285,3 +285,31 @@ async def test_export_as_xlsx_and_csv(tg: Harness, tmp_path: Path) -> None:
     assert await process.wait() == 0
     rows = list(load_workbook(output).active.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["LIEP-2027-0001", "LIEP-2027-0002"]
+
+
+async def test_a_withdrawn_proposal_can_no_longer_be_triaged(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    await submit(tg, anna, "lv", "Skvērs pie Svētās Annas baznīcas.", theme="Kultūra")
+    post = tg.staff_chat.messages[0]
+    inese = specialist(tg)
+    await inese.press(t("lv", "🔄 Status"), message=post)  # a specialist opens the choices…
+    stale = post.reply_markup
+    await anna.send("/mine")
+    await anna.press("LIEP-2027-0001 · Kultūra")
+    await anna.press(t("lv", "↩️ Withdraw"))
+    await anna.press(t("lv", "Yes, withdraw {reference}").format(reference="LIEP-2027-0001"))
+    assert post.buttons == []  # the post in the staff chat lost its buttons
+    post.reply_markup = stale  # …and presses on what they still had on screen
+    await inese.press(t("lv", "Included in the programme"), message=post)
+    assert inese.last_answer.show_alert
+    assert (await tg.store.proposal(1)).status == "withdrawn"
+
+
+async def test_replying_to_any_bot_message_naming_a_proposal_answers_it(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    await submit(tg, anna, "en", "A dog park in Ezerkrasts.", theme="Environment")
+    inese = specialist(tg)
+    await inese.reply_to(tg.staff_chat.messages[0], "First answer.")
+    confirmation = tg.staff_chat.last  # "✅ Answer to LIEP-2027-0001 sent …"
+    await inese.reply_to(confirmation, "And a second one.")
+    assert anna.last_text.endswith("And a second one.")
