@@ -27,7 +27,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock, utc_now
 from bot.config import LANGUAGES, Municipality, Settings
 from bot.i18n import Translator, translator
-from bot.message_log import LoggedRequest, record_outbound
+from bot.message_log import LoggedRequest, record_outbound, record_update
 from bot.persistence import SQLitePersistence
 from bot.store import Store
 
@@ -70,18 +70,32 @@ class BotApplication(Application):  # type: ignore[type-arg]
             await self.store.close()
 
     async def process_update(self, update: object) -> None:
-        journaled = isinstance(update, Update)
-        if journaled and not await self.store.begin_update(
-            update.update_id, json.dumps(update.to_dict(), ensure_ascii=False)
-        ):
-            return  # finished before: Telegram re-sent it after a restart
+        if not isinstance(update, Update):
+            await super().process_update(update)
+            return
+        # Bookkeeping before any handler runs, in one transaction: the journal entry, the
+        # message log's record of what came in, the resident's last contact.
+        async with self.store.unit_of_work():
+            if not await self.store.begin_update(
+                update.update_id, json.dumps(update.to_dict(), ensure_ascii=False)
+            ):
+                return  # finished before: Telegram re-sent it after a restart
+            await record_update(self.store, update)
+            user = update.effective_user
+            if user is not None and not user.is_bot:
+                await self.store.record_resident_seen(user.id, user.language_code)
         await super().process_update(update)
-        # Write this update's conversation state and user_data now rather than once a minute,
-        # then strike it from the journal: until then a crash means "handle it again".
-        await self.update_persistence()
-        if journaled:
+        # Then this update's conversation state and user_data (PTB's default: once a minute),
+        # and striking it from the journal, together: until then a crash means "handle again".
+        async with self.store.unit_of_work():
+            await self.update_persistence()
             await self.store.finish_update(update.update_id)
         self._forget_idle_user_data(update)
+
+    async def _persistence_updater(self) -> None:
+        """Off. PTB's once-a-minute write would only repeat what process_update has written,
+        and it would take PTB's persistence lock before the store's write lock — the reverse
+        of process_update's order, a deadlock waiting to happen."""
 
     def _forget_idle_user_data(self, update: object) -> None:
         # PTB keeps every user_data it ever loaded; we keep the most recent few thousand. The

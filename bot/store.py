@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,6 +71,10 @@ class Store(ProposalQueries):
         self.clock = clock
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # Set while this task (and the tasks it starts) are inside unit_of_work().
+        self._in_unit_of_work: ContextVar[bool] = ContextVar(
+            f"unit_of_work_{id(self)}", default=False
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -105,8 +110,21 @@ class Store(ProposalQueries):
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: serialised with every other write of this process."""
+        """One write transaction, serialised with every other write of this process — or, inside
+        `unit_of_work()`, a part of that one."""
+        if self._in_unit_of_work.get():
+            yield self.db
+            return
+        async with self.unit_of_work() as db:
+            yield db
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Groups the writes made inside it (also by tasks it starts) into one transaction: one
+        commit, one fsync. Only for bookkeeping around an update — never around a reply, which
+        must not be seen before what it reports is committed."""
         async with self._write_lock:
+            token = self._in_unit_of_work.set(True)
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
@@ -115,6 +133,8 @@ class Store(ProposalQueries):
                 raise
             else:
                 await self.db.execute("COMMIT")
+            finally:
+                self._in_unit_of_work.reset(token)
 
     # -- migrations ------------------------------------------------------------------------
 

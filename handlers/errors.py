@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.app import BotContext
-from bot.i18n import negotiate
+from handlers.middleware import resolve_language
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if update.effective_chat.type != "private":
         return
     # PTB builds a fresh context for the error handler: the language must be looked up again.
-    if update.effective_user is not None:
-        resident = await context.store.resident(update.effective_user.id)
-        language = resident.language if resident else None
-        context.use_language(language or negotiate(update.effective_user.language_code))
+    await resolve_language(update, context)
     _ = context.gettext
     if update.callback_query:
         # Stops the button's spinner; fails harmlessly if the handler answered already.

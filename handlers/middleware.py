@@ -19,19 +19,19 @@ from telegram.ext import (
 
 from bot.app import BotContext
 from bot.i18n import negotiate
-from bot.message_log import record_update
 
 log = logging.getLogger(__name__)
 
 
-async def record_and_resolve_language(update: Update, context: BotContext) -> None:
-    """Logs the update and sets the language: stored choice → Telegram's hint → Latvian."""
-    await record_update(context.store, update)
+async def resolve_language(update: Update, context: BotContext) -> None:
+    """Sets the language once per update: stored choice → Telegram's hint → Latvian.
+    (BotApplication.process_update has already logged the update and met the resident.)"""
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    resident = await context.store.record_resident_seen(user.id, user.language_code)
-    context.use_language(resident.language or negotiate(user.language_code))
+    resident = await context.store.resident(user.id)
+    language = resident.language if resident else None
+    context.use_language(language or negotiate(user.language_code))
 
 
 def _served(update: Update, context: BotContext) -> bool:
@@ -100,8 +100,7 @@ async def note_block_status(update: Update, context: BotContext) -> None:
 
 def handlers() -> dict[int, list[BaseHandler]]:  # type: ignore[type-arg]
     return {
-        # Before everything: every update is recorded, whatever happens to it next.
-        -100: [TypeHandler(Update, record_and_resolve_language)],
+        -100: [TypeHandler(Update, resolve_language)],
         -90: [TypeHandler(Update, keep_to_served_chats)],
         -80: [
             MessageHandler(filters.UpdateType.EDITED, answer_edit),

@@ -119,3 +119,34 @@ async def test_specialists(store: Store) -> None:
     assert [s.user_id for s in await store.specialists()] == [5]
     assert await store.remove_specialist(5) is True
     assert not await store.is_specialist(5)
+
+
+async def test_unit_of_work_commits_together_or_not_at_all(store: Store) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with store.unit_of_work():
+            await store.set_language(1, "lv")
+            await store.log_message(direction="in", kind="text", chat_id=1, text="a")
+            raise Boom
+    assert await store.resident(1) is None
+    assert await store.conversation_with(1) == []
+
+    async with store.unit_of_work():
+        await store.set_language(1, "lv")
+        await store.log_message(direction="in", kind="text", chat_id=1, text="a")
+    assert (await store.resident(1)).language == "lv"
+    assert len(await store.conversation_with(1)) == 1
+
+
+async def test_journal_hands_back_unfinished_updates_and_skips_finished_ones(store: Store) -> None:
+    assert await store.begin_update(10, '{"update_id": 10}')
+    await store.finish_update(10)
+    assert not await store.begin_update(10, '{"update_id": 10}')  # Telegram re-sent it
+    assert await store.begin_update(11, '{"update_id": 11}')  # …and then the process died
+    assert await store.unfinished_updates() == ['{"update_id": 11}']
+    assert await store.begin_update(11, '{"update_id": 11}')  # second attempt
+    assert await store.begin_update(11, '{"update_id": 11}')  # third
+    assert not await store.begin_update(11, '{"update_id": 11}')  # it keeps killing us: dropped
+    assert await store.unfinished_updates() == []
