@@ -1,7 +1,7 @@
 """The message log: every update in and every message out, recorded in one place.
 
-Inbound updates are recorded by the first handler group (handlers/middleware.py) through
-`record_update`. Outbound messages are recorded below the Bot, in the transport: `LoggedRequest`
+Inbound updates are recorded by `BotApplication.process_update` through `record_update`, before
+any handler runs. Outbound messages are recorded below the Bot, in the transport: `LoggedRequest`
 wraps whatever request object the bot uses, so messages sent by handlers, jobs and the error
 handler alike are caught, and no handler has to remember to log.
 """
