@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # Triage order; `withdrawn` (by the resident) and `spam` (by staff) close a proposal too.
 STATUSES = ("received", "in_review", "forwarded", "included", "not_included")
 CLOSED_STATUSES = ("included", "not_included", "withdrawn", "spam")
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_STATUSES)
 MAX_ATTACHMENTS = 10
 
 
@@ -324,14 +325,15 @@ class ProposalQueries:
         )
         return [_proposal(row) for row in rows], int(total[0][0])
 
-    async def open_proposal_counts(self) -> dict[str, int]:
-        """Open proposals per theme slug."""
+    async def open_proposal_counts(self) -> dict[tuple[str, str], int]:
+        """Open proposals per (theme slug, status)."""
         rows = await self.db.execute_fetchall(
-            "SELECT theme, COUNT(*) FROM proposals"
-            f" WHERE status NOT IN ({', '.join('?' * len(CLOSED_STATUSES))}) GROUP BY theme",
+            "SELECT theme, status, COUNT(*) FROM proposals"
+            f" WHERE status NOT IN ({', '.join('?' * len(CLOSED_STATUSES))})"
+            " GROUP BY theme, status",
             CLOSED_STATUSES,
         )
-        return {row[0]: int(row[1]) for row in rows}
+        return {(row[0], row[1]): int(row[2]) for row in rows}
 
     async def attachments_of(self, proposal_id: int) -> list[Attachment]:
         rows = await self.db.execute_fetchall(

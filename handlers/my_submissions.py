@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.app import BotContext
+from bot.keyboards import page_count, paging_row
 from bot.proposals import TEXT_MAX, attachments_summary, status_name, theme_name
 from bot.store_proposals import Proposal
 from bot.text import escape, send_long, shorten
@@ -59,15 +60,14 @@ async def show_list(update: Update, context: BotContext) -> None:
         ]
         for p in proposals
     ]
-    navigation = []
-    if page > 0:
-        navigation.append(
-            InlineKeyboardButton(_("◀️ Newer"), callback_data=f"{PREFIX}page:{page - 1}")
-        )
-    if (page + 1) * PAGE_SIZE < total:
-        navigation.append(
-            InlineKeyboardButton(_("Older ▶️"), callback_data=f"{PREFIX}page:{page + 1}")
-        )
+    navigation = paging_row(
+        page=page,
+        total=total,
+        page_size=PAGE_SIZE,
+        previous_label=_("◀️ Newer"),
+        next_label=_("Older ▶️"),
+        data_for=lambda n: f"{PREFIX}page:{n}",
+    )
     if navigation:
         rows.append(navigation)
     lines = [
@@ -75,7 +75,7 @@ async def show_list(update: Update, context: BotContext) -> None:
             "Your proposals ({n}), page {page} of {pages}:",
             "Your proposals ({n}), page {page} of {pages}:",
             total,
-        ).format(n=total, page=page + 1, pages=-(-total // PAGE_SIZE)),
+        ).format(n=total, page=page + 1, pages=page_count(total, PAGE_SIZE)),
         "",
     ]
     lines += [

@@ -27,9 +27,10 @@ from bot.app import BotContext
 from bot.auth import staff_only
 from bot.export import export_proposals
 from bot.i18n import N_, Translator, translator
+from bot.keyboards import page_count, paging_row
 from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
-from bot.store_proposals import STATUSES, Proposal, ThreadMessage
+from bot.store_proposals import OPEN_STATUSES, STATUSES, Proposal, ThreadMessage
 from bot.text import send_long, split_for_telegram
 
 log = logging.getLogger(__name__)
@@ -567,28 +568,30 @@ async def deliver_answer(
 
 @staff_only
 async def list_themes(update: Update, context: BotContext) -> None:
-    """/proposals: open proposals per theme, as buttons."""
+    """/proposals: open proposals per theme and per status, as buttons that open lists."""
     _ = context.gettext
     counts = await context.store.open_proposal_counts()
     total = sum(counts.values())
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"{theme.name(context.language)} ({counts.get(theme.slug, 0)})",
-                callback_data=f"{PREFIX}list:{theme.slug}:0",
-            )
-        ]
-        for theme in context.municipality.themes
-        if counts.get(theme.slug)
+    per_theme: dict[str, int] = {}
+    per_status: dict[str, int] = {}
+    for (theme, status), n in counts.items():
+        per_theme[theme] = per_theme.get(theme, 0) + n
+        per_status[status] = per_status.get(status, 0) + n
+
+    def button(label: str, theme: str, status: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=f"{PREFIX}list:{theme}:{status}:0")
+
+    rows = [[button(_("All open ({n})").format(n=total), "all", "any")]]
+    rows += [
+        [button(f"{status_name(context.tr, status)} ({per_status[status]})", "all", status)]
+        for status in OPEN_STATUSES
+        if per_status.get(status)
     ]
-    rows.insert(
-        0,
-        [
-            InlineKeyboardButton(
-                _("All open ({n})").format(n=total), callback_data=f"{PREFIX}list:all:0"
-            )
-        ],
-    )
+    rows += [
+        [button(f"{theme.name(context.language)} ({per_theme[theme.slug]})", theme.slug, "any")]
+        for theme in context.municipality.themes
+        if per_theme.get(theme.slug)
+    ]
     chat = update.effective_chat
     assert chat is not None
     if update.callback_query:
@@ -602,18 +605,19 @@ async def list_themes(update: Update, context: BotContext) -> None:
 
 @staff_only
 async def list_page(update: Update, context: BotContext) -> None:
-    """One page of open proposals of a theme (or all), oldest first, with paging."""
+    """One page of open proposals of a theme and/or status, oldest first, with paging."""
     _ = context.gettext
     query = update.callback_query
     assert query is not None
     parts = _ids(query.data)
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 4 or not parts[3].isdigit():
         await query.answer()
         return
     theme = None if parts[1] == "all" else parts[1]
-    page = int(parts[2])
+    status = parts[2] if parts[2] in OPEN_STATUSES else None
+    page = int(parts[3])
     proposals, total = await context.store.open_proposals(
-        theme=theme, status=None, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+        theme=theme, status=status, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     await query.answer()
     rows = [
@@ -625,24 +629,25 @@ async def list_page(update: Update, context: BotContext) -> None:
         ]
         for p in proposals
     ]
-    navigation = []
-    if page > 0:
-        navigation.append(
-            InlineKeyboardButton(
-                _("◀️ Previous"), callback_data=f"{PREFIX}list:{parts[1]}:{page - 1}"
-            )
-        )
-    if (page + 1) * PAGE_SIZE < total:
-        navigation.append(
-            InlineKeyboardButton(_("Next ▶️"), callback_data=f"{PREFIX}list:{parts[1]}:{page + 1}")
-        )
+    navigation = paging_row(
+        page=page,
+        total=total,
+        page_size=PAGE_SIZE,
+        previous_label=_("◀️ Previous"),
+        next_label=_("Next ▶️"),
+        data_for=lambda n: f"{PREFIX}list:{parts[1]}:{parts[2]}:{n}",
+    )
     if navigation:
         rows.append(navigation)
-    pages = max(1, -(-total // PAGE_SIZE))
-    heading = theme_name(context, theme) if theme else _("All themes")
+    headings = [theme_name(context, theme) if theme else _("All themes")]
+    if status:
+        headings.append(status_name(context.tr, status))
     await query.edit_message_text(
         _("{heading}: {total} open · page {page} of {pages}").format(
-            heading=heading, total=total, page=page + 1, pages=pages
+            heading=" · ".join(headings),
+            total=total,
+            page=page + 1,
+            pages=page_count(total, PAGE_SIZE),
         ),
         reply_markup=InlineKeyboardMarkup(rows),
     )
@@ -782,7 +787,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         on(r"set:\d+:\w+:\d+", set_status),
         on(r"spam:\d+", ask_spam),
         on(r"spamyes:\d+:\d+", confirm_spam),
-        on(r"list:\w+:\d+", list_page),
+        on(r"list:\w+:\w+:\d+", list_page),
         on(r"open:\d+", open_proposal),
         on(r"conv:\d+", whole_conversation),
         MessageHandler(filters.TEXT & ~filters.COMMAND & REPLY_TO_STAFF_WORK, staff_reply),

@@ -313,3 +313,28 @@ async def test_replying_to_any_bot_message_naming_a_proposal_answers_it(tg: Harn
     confirmation = tg.staff_chat.last  # "✅ Answer to LIEP-2027-0001 sent …"
     await inese.reply_to(confirmation, "And a second one.")
     assert anna.last_text.endswith("And a second one.")
+
+
+async def test_staff_list_by_status_and_answer_through_the_prompt(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    for i in range(3):
+        await submit(tg, anna, "en", f"Idea {i}: a bench at the tram stop {i}.", theme="Mobility")
+    admin = tg.fake.user("Inese", user_id=ADMIN_ID)  # in a private chat with the bot
+    await admin.send("/proposals")
+    await admin.press(t("lv", "All open ({n})").format(n=3))
+    await admin.press("LIEP-2027-0002 · " + t("lv", "Received"))
+    await admin.press(t("lv", "🔄 Status"))
+    await admin.press(t("lv", "In review"))
+    await admin.send("/proposals")
+    assert [t("lv", "In review") + " (1)"] in admin.last.buttons
+    assert ["Mobilitāte (3)"] in admin.last.buttons  # theme names in the specialist's language
+    await admin.press(t("lv", "In review") + " (1)")
+    assert admin.last.buttons == [["LIEP-2027-0002 · " + t("lv", "In review")]]
+
+    await admin.press("LIEP-2027-0002 · " + t("lv", "In review"))
+    await admin.press(t("lv", "💬 Answer"))
+    prompt = admin.last
+    assert prompt.text.startswith("✍️") and "LIEP-2027-0002" in prompt.text
+    await admin.reply_to(prompt, "We will look at the tram stops in spring.")
+    assert anna.last_text.endswith("We will look at the tram stops in spring.")
+    assert "LIEP-2027-0002" in anna.last_text
