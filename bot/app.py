@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import (
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 USER_DATA_CACHE_SIZE = 2000
 
 
-class BotApplication(Application):  # type: ignore[type-arg]
+class BotApplication(Application):
     """PTB's Application plus the store, settings and clock every handler needs."""
 
     settings: Settings
@@ -114,12 +114,35 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
 
     def __init__(
         self,
-        application: Application,  # type: ignore[type-arg]
+        application: Application,
         chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
-        super().__init__(application, chat_id, user_id)  # type: ignore[arg-type]
+        super().__init__(application, chat_id, user_id)
         self._translator: Translator | None = None
+
+    # Handlers always run for a person in a chat; these save a None check at every use.
+    @property
+    def user_data(self) -> dict[str, Any]:
+        data = super().user_data
+        if data is None:
+            raise RuntimeError("no user in this update")
+        return data
+
+    @user_data.setter
+    def user_data(self, _: object) -> NoReturn:
+        raise AttributeError("user_data cannot be replaced; change its contents")
+
+    @property
+    def chat_data(self) -> dict[str, Any]:
+        data = super().chat_data
+        if data is None:
+            raise RuntimeError("no chat in this update")
+        return data
+
+    @chat_data.setter
+    def chat_data(self, _: object) -> NoReturn:
+        raise AttributeError("chat_data cannot be replaced; change its contents")
 
     @property
     def app(self) -> BotApplication:
@@ -190,7 +213,7 @@ def build_application(
     )
     if rate_limit:
         # Telegram's limits (≈30 msg/s overall, 20/min per group): queue rather than be refused.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     app = cast(BotApplication, builder.build())
     app.settings = settings
     app.store = store
@@ -200,7 +223,7 @@ def build_application(
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: Application) -> None:
     await publish_commands(cast(BotApplication, app))
 
 

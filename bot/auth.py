@@ -8,7 +8,7 @@ specialist removed a minute ago cannot press an old button.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import Update
@@ -16,7 +16,7 @@ from telegram import Update
 from bot.app import BotContext
 
 R = TypeVar("R")
-Handler = Callable[[Update, BotContext], Awaitable[R]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
 
 
 def is_admin(context: BotContext, user_id: int) -> bool:

@@ -173,8 +173,8 @@ async def run_demo(
                 loop = asyncio.get_running_loop()
                 while True:
                     prompt = "staff> " if terminal.current is staff else "you> "
-                    line = await loop.run_in_executor(None, _read_line, prompt)
-                    if line is None or not await terminal.act(line):
+                    typed = await loop.run_in_executor(None, _read_line, prompt)
+                    if typed is None or not await terminal.act(typed):
                         break
         finally:
             await stop(app)

@@ -46,7 +46,7 @@ async def export_rows(store: Store, settings: Settings) -> AsyncIterator[list[st
         p = row.proposal
         theme = settings.municipality.theme(p.theme)
 
-        def joined(messages: list) -> str:  # type: ignore[type-arg]
+        def joined(messages: list) -> str:
             return "\n\n".join(
                 f"[{m.created_at.astimezone(tz):%Y-%m-%d %H:%M}] {m.text}" for m in messages
             )

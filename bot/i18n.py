@@ -8,9 +8,9 @@ carried in the context as a `Translator`; nothing is set globally.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -70,22 +70,24 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return catalog(self.language).ngettext(singular, plural, n)
 
-    def datetime(self, moment: datetime, date_skeleton: str = "yMMMd", time: str = "short") -> str:
+    def datetime(
+        self, moment: dt.datetime, date_skeleton: str = "yMMMd", time: str = "short"
+    ) -> str:
         """A date and time in the municipality's zone: '2027. g. 12. janv., 14:00'."""
         if moment.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware one")
         day = format_skeleton(date_skeleton, moment, tzinfo=self.timezone, locale=self.locale)
         return f"{day}, {format_time(moment, time, tzinfo=self.timezone, locale=self.locale)}"
 
-    def date(self, day: date | datetime, skeleton: str = "yMMMMEd") -> str:
-        if isinstance(day, datetime):
+    def date(self, day: dt.date | dt.datetime, skeleton: str = "yMMMMEd") -> str:
+        if isinstance(day, dt.datetime):
             day = day.astimezone(self.timezone).date()
         return format_skeleton(skeleton, day, locale=self.locale)
 
-    def full_datetime(self, moment: datetime) -> str:
+    def full_datetime(self, moment: dt.datetime) -> str:
         return format_datetime(moment, "medium", tzinfo=self.timezone, locale=self.locale)
 
-    def short_date(self, day: date) -> str:
+    def short_date(self, day: dt.date) -> str:
         return format_date(day, "short", locale=self.locale)
 
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -108,6 +108,10 @@ class Store(ProposalQueries):
             raise RuntimeError("the store is not open")
         return self._db
 
+    async def _fetch(self, sql: str, parameters: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """All rows of a query (inside a write transaction, they see its changes)."""
+        return list(await self.db.execute_fetchall(sql, tuple(parameters)))
+
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction, serialised with every other write of this process — or, inside
@@ -144,9 +148,7 @@ class Store(ProposalQueries):
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
         )
-        applied = {
-            row[0] for row in await self.db.execute_fetchall("SELECT name FROM schema_migrations")
-        }
+        applied = {row[0] for row in await self._fetch("SELECT name FROM schema_migrations")}
         files = sorted(migrations_dir.glob("*.sql"))
         numbers: dict[str, str] = {}
         for file in files:
@@ -180,13 +182,13 @@ class Store(ProposalQueries):
         return done
 
     async def applied_migrations(self) -> list[str]:
-        rows = await self.db.execute_fetchall("SELECT name FROM schema_migrations ORDER BY name")
+        rows = await self._fetch("SELECT name FROM schema_migrations ORDER BY name")
         return [row[0] for row in rows]
 
     # -- residents ---------------------------------------------------------------------------
 
     async def resident(self, user_id: int) -> Resident | None:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT user_id, language, telegram_language, first_seen, privacy_shown_at"
             " FROM residents WHERE user_id = ?",
             (user_id,),
@@ -232,7 +234,7 @@ class Store(ProposalQueries):
     # -- PTB persistence ---------------------------------------------------------------------
 
     async def conversation_states(self, name: str) -> dict[tuple[int | str, ...], object]:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT key, state FROM conversation_states WHERE name = ?", (name,)
         )
         return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
@@ -258,9 +260,7 @@ class Store(ProposalQueries):
     async def data_of(self, table: str, owner_id: int) -> dict[str, Any] | None:
         """user_data or chat_data of one user or chat, or None if nothing is stored."""
         column = _DATA_TABLES[table]
-        rows = await self.db.execute_fetchall(
-            f"SELECT data FROM {table} WHERE {column} = ?", (owner_id,)
-        )
+        rows = await self._fetch(f"SELECT data FROM {table} WHERE {column} = ?", (owner_id,))
         return json.loads(rows[0]["data"]) if rows else None
 
     async def save_data(self, table: str, owner_id: int, data: dict[str, Any]) -> None:
@@ -283,7 +283,7 @@ class Store(ProposalQueries):
             await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (owner_id,))
 
     async def bot_data(self) -> dict[str, Any]:
-        rows = await self.db.execute_fetchall("SELECT data FROM bot_data WHERE id = 1")
+        rows = await self._fetch("SELECT data FROM bot_data WHERE id = 1")
         return json.loads(rows[0]["data"]) if rows else {}
 
     async def save_bot_data(self, data: dict[str, Any]) -> None:
@@ -301,7 +301,7 @@ class Store(ProposalQueries):
         """Journals an update before it is handled. False when it must not be handled: it was
         finished before (Telegram re-sent it), or it crashed the bot `max_attempts` times."""
         async with self._write() as db:
-            rows = await db.execute_fetchall(
+            rows = await self._fetch(
                 "SELECT (SELECT processed_through FROM update_watermark WHERE id = 1),"
                 " (SELECT attempts FROM update_journal WHERE update_id = ?)",
                 (update_id,),
@@ -337,9 +337,7 @@ class Store(ProposalQueries):
 
     async def unfinished_updates(self) -> list[str]:
         """Payloads of updates a crash interrupted, oldest first."""
-        rows = await self.db.execute_fetchall(
-            "SELECT payload FROM update_journal ORDER BY update_id"
-        )
+        rows = await self._fetch("SELECT payload FROM update_journal ORDER BY update_id")
         return [row[0] for row in rows]
 
     # -- message log -------------------------------------------------------------------------
@@ -377,7 +375,7 @@ class Store(ProposalQueries):
         self, chat_id: int, *, limit: int | None = None
     ) -> list[LoggedMessage]:
         """The logged messages of one chat, oldest first (the newest `limit` if given)."""
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT * FROM (SELECT at, direction, chat_id, user_id, message_id, kind, text,"
             " details, id FROM message_log WHERE chat_id = ? ORDER BY id DESC LIMIT ?)"
             " ORDER BY id",
@@ -400,13 +398,11 @@ class Store(ProposalQueries):
     # -- staff -------------------------------------------------------------------------------
 
     async def is_specialist(self, user_id: int) -> bool:
-        rows = await self.db.execute_fetchall(
-            "SELECT 1 FROM specialists WHERE user_id = ?", (user_id,)
-        )
+        rows = await self._fetch("SELECT 1 FROM specialists WHERE user_id = ?", (user_id,))
         return bool(rows)
 
     async def specialists(self) -> list[Specialist]:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT user_id, added_by, added_at FROM specialists ORDER BY added_at"
         )
         return [

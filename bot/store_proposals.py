@@ -127,10 +127,12 @@ class ProposalQueries:
 
         def _write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
 
+        async def _fetch(self, sql: str, parameters: Any = ()) -> list[aiosqlite.Row]: ...
+
     # -- drafts ------------------------------------------------------------------------------
 
     async def draft_of(self, resident_id: int) -> Draft | None:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT resident_id, theme, text, attachments, phone, email, wants_contact"
             " FROM proposal_drafts WHERE resident_id = ?",
             (resident_id,),
@@ -174,7 +176,7 @@ class ProposalQueries:
     async def add_draft_attachment(self, resident_id: int, attachment: Attachment) -> int | None:
         """Adds an attachment; returns how many the draft has now, None when it is full."""
         async with self._write() as db:
-            rows = await db.execute_fetchall(
+            rows = await self._fetch(
                 "SELECT attachments FROM proposal_drafts WHERE resident_id = ?", (resident_id,)
             )
             if not rows:
@@ -199,7 +201,7 @@ class ProposalQueries:
         """Turns the resident's complete draft into a proposal with the next reference of the
         year — one transaction, committed before the caller shows the reference."""
         async with self._write() as db:
-            rows = await db.execute_fetchall(
+            rows = await self._fetch(
                 "SELECT theme, text, attachments, phone, email, wants_contact"
                 " FROM proposal_drafts WHERE resident_id = ?",
                 (resident_id,),
@@ -208,7 +210,7 @@ class ProposalQueries:
                 return None
             draft = rows[0]
             (number,) = (
-                await db.execute_fetchall(
+                await self._fetch(
                     "SELECT COALESCE(MAX(number), 0) + 1 FROM proposals WHERE year = ?", (year,)
                 )
             )[0]
@@ -259,7 +261,7 @@ class ProposalQueries:
                 (proposal_id, resident_id, now),
             )
             await db.execute("DELETE FROM proposal_drafts WHERE resident_id = ?", (resident_id,))
-            proposal_rows = await db.execute_fetchall(
+            proposal_rows = await self._fetch(
                 f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id = ?", (proposal_id,)
             )
         return _proposal(proposal_rows[0])
@@ -267,20 +269,20 @@ class ProposalQueries:
     # -- reading proposals -----------------------------------------------------------------------
 
     async def proposal(self, proposal_id: int) -> Proposal | None:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id = ?", (proposal_id,)
         )
         return _proposal(rows[0]) if rows else None
 
     async def proposal_by_reference(self, reference: str) -> Proposal | None:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE reference = ?", (reference,)
         )
         return _proposal(rows[0]) if rows else None
 
     async def proposals_of(self, resident_id: int, *, offset: int, limit: int) -> list[Proposal]:
         """The resident's proposals, newest first, one page."""
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE resident_id = ?"
             " ORDER BY id DESC LIMIT ? OFFSET ?",
             (resident_id, limit, offset),
@@ -288,14 +290,14 @@ class ProposalQueries:
         return [_proposal(row) for row in rows]
 
     async def count_proposals_of(self, resident_id: int) -> int:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT COUNT(*) FROM proposals WHERE resident_id = ?", (resident_id,)
         )
         return int(rows[0][0])
 
     async def count_proposals_since(self, resident_id: int, since: datetime) -> int:
         """How many proposals the resident submitted since a moment (the daily cap)."""
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT COUNT(*) FROM proposals WHERE resident_id = ? AND created_at >= ?",
             (resident_id, to_text(since)),
         )
@@ -315,19 +317,17 @@ class ProposalQueries:
             where.append("theme = ?")
             params.append(theme)
         clause = " AND ".join(where)
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE {clause}"
             " ORDER BY id LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        total = await self.db.execute_fetchall(
-            f"SELECT COUNT(*) FROM proposals WHERE {clause}", params
-        )
+        total = await self._fetch(f"SELECT COUNT(*) FROM proposals WHERE {clause}", params)
         return [_proposal(row) for row in rows], int(total[0][0])
 
     async def open_proposal_counts(self) -> dict[tuple[str, str], int]:
         """Open proposals per (theme slug, status)."""
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT theme, status, COUNT(*) FROM proposals"
             f" WHERE status NOT IN ({', '.join('?' * len(CLOSED_STATUSES))})"
             " GROUP BY theme, status",
@@ -336,7 +336,7 @@ class ProposalQueries:
         return {(row[0], row[1]): int(row[2]) for row in rows}
 
     async def attachments_of(self, proposal_id: int) -> list[Attachment]:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT kind, file_id, file_unique_id, file_name, mime_type, file_size, duration,"
             " latitude, longitude FROM proposal_attachments WHERE proposal_id = ? ORDER BY id",
             (proposal_id,),
@@ -345,7 +345,7 @@ class ProposalQueries:
 
     async def thread_of(self, proposal_id: int) -> list[ThreadMessage]:
         """Answers and follow-ups after submission, oldest first."""
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT id, proposal_id, author, author_id, text, created_at FROM proposal_messages"
             " WHERE proposal_id = ? ORDER BY id",
             (proposal_id,),
@@ -353,7 +353,7 @@ class ProposalQueries:
         return [_thread_message(row) for row in rows]
 
     async def status_history_of(self, proposal_id: int) -> list[StatusChange]:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT status, reason, changed_by, changed_at FROM proposal_status_changes"
             " WHERE proposal_id = ? ORDER BY id",
             (proposal_id,),
@@ -367,7 +367,7 @@ class ProposalQueries:
 
     async def proposal_by_staff_post(self, chat_id: int, message_id: int) -> Proposal | None:
         """The proposal a staff-chat post (the proposal itself or a follow-up) belongs to."""
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE staff_chat_id = ?"
             " AND staff_message_id = ?"
             f" UNION SELECT {', '.join('p.' + c.strip() for c in _PROPOSAL_COLUMNS.split(','))}"
@@ -412,7 +412,7 @@ class ProposalQueries:
                 "UPDATE proposals SET version = version + 1, updated_at = ? WHERE id = ?",
                 (now, proposal_id),
             )
-            rows = await db.execute_fetchall(
+            rows = await self._fetch(
                 "SELECT id, proposal_id, author, author_id, text, created_at"
                 " FROM proposal_messages WHERE id = ?",
                 (message_id,),
@@ -446,7 +446,7 @@ class ProposalQueries:
                 " changed_at) VALUES (?, ?, ?, ?, ?)",
                 (proposal_id, status, reason, by, now),
             )
-            rows = await db.execute_fetchall(
+            rows = await self._fetch(
                 f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id = ?", (proposal_id,)
             )
         return _proposal(rows[0])
@@ -477,7 +477,7 @@ class ProposalQueries:
             )
 
     async def is_banned(self, resident_id: int) -> bool:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT 1 FROM residents WHERE user_id = ? AND banned_at IS NOT NULL", (resident_id,)
         )
         return bool(rows)
@@ -485,13 +485,11 @@ class ProposalQueries:
     # -- answer templates --------------------------------------------------------------------------
 
     async def answer_templates(self) -> list[AnswerTemplate]:
-        rows = await self.db.execute_fetchall(
-            "SELECT id, title, text FROM answer_templates ORDER BY title"
-        )
+        rows = await self._fetch("SELECT id, title, text FROM answer_templates ORDER BY title")
         return [AnswerTemplate(row["id"], row["title"], row["text"]) for row in rows]
 
     async def answer_template(self, template_id: int) -> AnswerTemplate | None:
-        rows = await self.db.execute_fetchall(
+        rows = await self._fetch(
             "SELECT id, title, text FROM answer_templates WHERE id = ?", (template_id,)
         )
         return AnswerTemplate(rows[0]["id"], rows[0]["title"], rows[0]["text"]) if rows else None
@@ -514,16 +512,14 @@ class ProposalQueries:
 
     async def proposals_for_export(self) -> AsyncIterator[ExportRow]:
         """Every proposal with its answers and follow-ups, oldest first, streamed."""
-        rows = await self.db.execute_fetchall(
-            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals ORDER BY id"
-        )
+        rows = await self._fetch(f"SELECT {_PROPOSAL_COLUMNS} FROM proposals ORDER BY id")
         for row in rows:
             proposal = _proposal(row)
             thread = await self.thread_of(proposal.id)
-            counts = await self.db.execute_fetchall(
+            counts = await self._fetch(
                 "SELECT COUNT(*) FROM proposal_attachments WHERE proposal_id = ?", (proposal.id,)
             )
-            reasons = await self.db.execute_fetchall(
+            reasons = await self._fetch(
                 "SELECT reason FROM proposal_status_changes WHERE proposal_id = ?"
                 " AND reason IS NOT NULL ORDER BY id DESC LIMIT 1",
                 (proposal.id,),

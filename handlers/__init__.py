@@ -35,7 +35,7 @@ def register(app: BotApplication) -> None:
         # Our conversations are per chat on purpose (one flow at a time per resident), so
         # PTB's hint that their button handlers are not tracked per message is noise.
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        flows: list[BaseHandler] = [  # type: ignore[type-arg]
+        flows: list[BaseHandler] = [
             *proposals.handlers(),  # before onboarding: it takes `/start <theme>` deep links
             *my_submissions.handlers(),
             *onboarding.handlers(),
@@ -44,4 +44,4 @@ def register(app: BotApplication) -> None:
             *fallbacks.handlers(),
         ]
     app.add_handlers(flows, group=0)
-    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)

@@ -64,7 +64,7 @@ async def stale_button(update: Update, context: BotContext) -> None:
         await show_main_menu(update, context)
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("cancel", cancel_outside_flow, filters=private),

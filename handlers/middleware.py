@@ -98,7 +98,7 @@ async def note_block_status(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-def handlers() -> dict[int, list[BaseHandler]]:  # type: ignore[type-arg]
+def handlers() -> dict[int, list[BaseHandler]]:
     return {
         -100: [TypeHandler(Update, resolve_language)],
         -90: [TypeHandler(Update, keep_to_served_chats)],

@@ -286,10 +286,10 @@ async def cancel_follow_up(update: Update, context: BotContext) -> int:
     return END
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
 
-    def on(pattern: str, callback: object) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    def on(pattern: str, callback: object) -> CallbackQueryHandler:
         return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
 
     return [

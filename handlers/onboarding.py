@@ -301,7 +301,7 @@ async def myid(update: Update, context: BotContext) -> None:
         )
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("start", start, filters=private),

@@ -50,6 +50,7 @@ THEME, TEXT, ATTACHMENTS, CONTACT, CONSENT, PREVIEW, EDIT_TEXT = (
 )
 PREFIX = "prop:"
 END = ConversationHandler.END
+State = str | int  # a state name, or END
 
 
 # -- entry ------------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def cancel_button(context: BotContext) -> InlineKeyboardButton:
     return InlineKeyboardButton(context.gettext("✖️ Cancel"), callback_data=f"{PREFIX}cancel")
 
 
-async def ask_theme(update: Update, context: BotContext) -> str | int:
+async def ask_theme(update: Update, context: BotContext) -> State:
     """Starts a proposal: shows the 12 themes with their working-group leaders."""
     if update.callback_query:
         await update.callback_query.answer()
@@ -128,7 +129,7 @@ async def ask_theme(update: Update, context: BotContext) -> str | int:
     return THEME
 
 
-async def start_on_theme_link(update: Update, context: BotContext) -> str | int:
+async def start_on_theme_link(update: Update, context: BotContext) -> State:
     """`/start <theme>` from a poster's QR code: straight to writing on that theme."""
     slug = context.args[0] if context.args else ""
     user = update.effective_user
@@ -142,7 +143,7 @@ async def start_on_theme_link(update: Update, context: BotContext) -> str | int:
     return await begin_draft(update, context, slug)
 
 
-async def theme_chosen(update: Update, context: BotContext) -> str | int:
+async def theme_chosen(update: Update, context: BotContext) -> State:
     """Stores the chosen theme in a new draft and asks for the text."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -155,7 +156,7 @@ async def theme_chosen(update: Update, context: BotContext) -> str | int:
     return await begin_draft(update, context, slug)
 
 
-async def begin_draft(update: Update, context: BotContext, slug: str) -> str:
+async def begin_draft(update: Update, context: BotContext, slug: str) -> State:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     await context.store.start_draft(user.id, slug)
@@ -176,7 +177,7 @@ async def begin_draft(update: Update, context: BotContext, slug: str) -> str:
     return TEXT
 
 
-async def theme_expected(update: Update, context: BotContext) -> str:
+async def theme_expected(update: Update, context: BotContext) -> State:
     _ = context.gettext
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -188,7 +189,7 @@ async def theme_expected(update: Update, context: BotContext) -> str:
 # -- text ---------------------------------------------------------------------------------------
 
 
-async def text_received(update: Update, context: BotContext) -> str:
+async def text_received(update: Update, context: BotContext) -> State:
     """Saves the text (even when its length is wrong, so nothing is lost) and moves on if valid."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -225,7 +226,7 @@ async def text_length_ok(context: BotContext, message: Message, text: str) -> bo
     return True
 
 
-async def text_expected(update: Update, context: BotContext) -> str:
+async def text_expected(update: Update, context: BotContext) -> State:
     _ = context.gettext
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -246,7 +247,7 @@ def attachments_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     )
 
 
-async def ask_attachments(update: Update, context: BotContext) -> str:
+async def ask_attachments(update: Update, context: BotContext) -> State:
     _ = context.gettext
     chat = update.effective_chat
     assert chat is not None
@@ -297,7 +298,7 @@ async def add_attachment(context: BotContext, user_id: int, message: Message) ->
     return await context.store.add_draft_attachment(user_id, attachment)
 
 
-async def attachment_received(update: Update, context: BotContext) -> str:
+async def attachment_received(update: Update, context: BotContext) -> State:
     """Keeps the attachment with the draft and says how many there are."""
     _ = context.gettext
     message, user = update.effective_message, update.effective_user
@@ -322,7 +323,7 @@ async def attachment_received(update: Update, context: BotContext) -> str:
     return ATTACHMENTS
 
 
-async def attachment_expected(update: Update, context: BotContext) -> str:
+async def attachment_expected(update: Update, context: BotContext) -> State:
     _ = context.gettext
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -350,7 +351,7 @@ def contact_keyboard(context: BotContext) -> ReplyKeyboardMarkup:
     )
 
 
-async def ask_contact(update: Update, context: BotContext) -> str:
+async def ask_contact(update: Update, context: BotContext) -> State:
     """Offers to leave contact details: Telegram's contact button, or a typed e-mail."""
     _ = context.gettext
     if update.callback_query:
@@ -369,7 +370,7 @@ async def ask_contact(update: Update, context: BotContext) -> str:
     return CONTACT
 
 
-async def contact_shared(update: Update, context: BotContext) -> str:
+async def contact_shared(update: Update, context: BotContext) -> State:
     """Stores the phone number from Telegram's contact button — the resident's own only."""
     _ = context.gettext
     message, user = update.effective_message, update.effective_user
@@ -384,7 +385,7 @@ async def contact_shared(update: Update, context: BotContext) -> str:
     return await ask_consent(update, context)
 
 
-async def contact_typed(update: Update, context: BotContext) -> str:
+async def contact_typed(update: Update, context: BotContext) -> State:
     """A typed e-mail address (checked), or the Skip button's text."""
     _ = context.gettext
     message, user = update.effective_message, update.effective_user
@@ -408,7 +409,7 @@ async def contact_typed(update: Update, context: BotContext) -> str:
     return await ask_consent(update, context)
 
 
-async def contact_expected(update: Update, context: BotContext) -> str:
+async def contact_expected(update: Update, context: BotContext) -> State:
     _ = context.gettext
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -418,7 +419,7 @@ async def contact_expected(update: Update, context: BotContext) -> str:
     return CONTACT
 
 
-async def ask_consent(update: Update, context: BotContext) -> str:
+async def ask_consent(update: Update, context: BotContext) -> State:
     _ = context.gettext
     chat = update.effective_chat
     assert chat is not None
@@ -439,7 +440,7 @@ async def ask_consent(update: Update, context: BotContext) -> str:
     return CONSENT
 
 
-async def consent_given(update: Update, context: BotContext) -> str:
+async def consent_given(update: Update, context: BotContext) -> State:
     """Stores whether the resident wants to be contacted; without consent the details go."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
@@ -452,7 +453,7 @@ async def consent_given(update: Update, context: BotContext) -> str:
     return await show_preview(update, context)
 
 
-async def consent_expected(update: Update, context: BotContext) -> str:
+async def consent_expected(update: Update, context: BotContext) -> State:
     _ = context.gettext
     assert update.effective_message is not None
     await update.effective_message.reply_text(_("Please answer with one of the buttons above."))
@@ -483,7 +484,7 @@ def preview_text(context: BotContext, draft: Draft) -> str:
 
 async def show_preview(
     update: Update, context: BotContext, *, remove_keyboard: bool = False
-) -> str:
+) -> State:
     """The whole draft as it will be sent, with Submit / Edit / Cancel."""
     _ = context.gettext
     user, chat = update.effective_user, update.effective_chat
@@ -507,7 +508,7 @@ async def show_preview(
     return PREVIEW
 
 
-async def preview_expected(update: Update, context: BotContext) -> str:
+async def preview_expected(update: Update, context: BotContext) -> State:
     _ = context.gettext
     assert update.effective_message is not None
     await update.effective_message.reply_text(
@@ -516,7 +517,7 @@ async def preview_expected(update: Update, context: BotContext) -> str:
     return PREVIEW
 
 
-async def edit_text(update: Update, context: BotContext) -> str:
+async def edit_text(update: Update, context: BotContext) -> State:
     """Back to the text step; the resident's current text is shown to copy from."""
     _ = context.gettext
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
@@ -530,7 +531,7 @@ async def edit_text(update: Update, context: BotContext) -> str:
     return EDIT_TEXT
 
 
-async def edited_text_received(update: Update, context: BotContext) -> str:
+async def edited_text_received(update: Update, context: BotContext) -> State:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     text = (message.text or "").strip()
@@ -540,7 +541,7 @@ async def edited_text_received(update: Update, context: BotContext) -> str:
     return await show_preview(update, context)
 
 
-async def submit(update: Update, context: BotContext) -> int:
+async def submit(update: Update, context: BotContext) -> State:
     """Commits the proposal, then gives the resident its reference and what happens next."""
     _ = context.gettext
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
@@ -577,7 +578,7 @@ async def submit(update: Update, context: BotContext) -> int:
     return END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
+async def cancel(update: Update, context: BotContext) -> State:
     """Throws the draft away (/cancel or the Cancel button, in any state)."""
     _ = context.gettext
     user, chat = update.effective_user, update.effective_chat
@@ -595,13 +596,13 @@ async def cancel(update: Update, context: BotContext) -> int:
     return END
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     media = filters.PHOTO | filters.Document.ALL | filters.VOICE | filters.LOCATION
     anything = private & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     theme_link = filters.Regex(re.compile(r"^/start [a-z][a-z0-9_]*$"))
 
-    def on(pattern: str, callback: object) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    def on(pattern: str, callback: object) -> CallbackQueryHandler:
         return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
 
     return [

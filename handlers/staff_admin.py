@@ -127,7 +127,7 @@ def transcript_line(context: BotContext, entry: LoggedMessage) -> str:
     return f"{context.tr.datetime(entry.at, 'yMd', 'medium')}  {who}: {body}"
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
     return [
         CommandHandler("staff", list_staff),
         CommandHandler("addstaff", add_staff),

@@ -770,8 +770,8 @@ async def export(update: Update, context: BotContext) -> None:
         )
 
 
-def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    def on(pattern: str, callback: object) -> CallbackQueryHandler:  # type: ignore[type-arg]
+def handlers() -> list[BaseHandler]:
+    def on(pattern: str, callback: object) -> CallbackQueryHandler:
         return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
 
     return [

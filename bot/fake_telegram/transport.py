@@ -81,9 +81,9 @@ class FakeTelegramRequest(BaseRequest):
             # catches values that would not survive JSON encoding.
             params = dict(request_data.json_parameters)
             if request_data.contains_files:
-                for name, (filename, content, mime) in request_data.multipart_data.items():
-                    data = content if isinstance(content, bytes) else content.read()
-                    files[name] = (filename, data, mime)
+                for name, (filename, upload, mime) in request_data.multipart_data.items():
+                    payload = upload if isinstance(upload, bytes) else upload.read()
+                    files[name] = (filename, payload, mime)
 
         try:
             status, body = await self._fake.call(api_method, params, files)

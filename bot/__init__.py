@@ -1,0 +1,1 @@
+"""liepaja-bot: the Liepāja development programme Telegram bot."""
