@@ -50,7 +50,7 @@ def _guarded(
         await refuse(update, context)
         return None
 
-    wrapper.__wrapped_staff_check__ = True  # type: ignore[attr-defined]
+    wrapper.checks_rights = True  # type: ignore[attr-defined]  # see tests/test_staff_admin.py
     return wrapper
 
 

@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("what", choices=["proposals"])
     export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     export.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
+    export.add_argument(
+        "--language", choices=["lv", "ru", "en"], default="lv", help="of headings and statuses"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         return asyncio.run(migrate(settings))
     if args.command == "export":
-        return asyncio.run(export_to_file(settings, args.format, args.output))
+        return asyncio.run(export_to_file(settings, args.format, args.output, args.language))
     if args.command == "demo":
         from bot.demo import run_demo
 
@@ -87,14 +90,14 @@ async def migrate(settings: Settings) -> int:
     return 0
 
 
-async def export_to_file(settings: Settings, fmt: str, output: Path) -> int:
+async def export_to_file(settings: Settings, fmt: str, output: Path, language: str) -> int:
     from bot.export import export_proposals
     from bot.store import Store
 
     store = Store(settings.database)
     try:
         await store.open()
-        data = await export_proposals(store, settings, fmt)
+        data = await export_proposals(store, settings, fmt, language=language)
     finally:
         await store.close()
     output.write_bytes(data)

@@ -14,46 +14,48 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from bot.config import Settings
-from bot.i18n import translator
+from bot.i18n import N_, Translator, translator
 from bot.proposals import status_name
 from bot.store import Store
-from bot.store_proposals import ExportRow
+from bot.store_proposals import ExportRow, ThreadMessage
 
 FORMATS = ("csv", "xlsx")
-# Column headings stay in Latvian: the export goes to the municipality's working groups.
 COLUMNS = (
-    "Atsauce",
-    "Tēma",
-    "Iesniegts",
-    "Statuss",
-    "Statusa pamatojums",
-    "Valoda",
-    "Teksts",
-    "Pielikumi",
-    "Pašvaldības atbildes",
-    "Iedzīvotāja papildinājumi",
-    "Piekrīt saziņai",
-    "Tālrunis",
-    "E-pasts",
+    N_("Reference"),
+    N_("Theme"),
+    N_("Submitted"),
+    N_("Status"),
+    N_("Reason for the status"),
+    N_("Language"),
+    N_("Text"),
+    N_("Attachments"),
+    N_("Answers from the office"),
+    N_("Follow-ups from the resident"),
+    N_("Agreed to be contacted"),
+    N_("Phone"),
+    N_("E-mail"),
 )
 
 
-async def export_rows(store: Store, settings: Settings) -> AsyncIterator[list[str | int]]:
-    tr = translator("lv", settings.timezone)
+async def export_rows(
+    store: Store, settings: Settings, tr: Translator
+) -> AsyncIterator[list[str | int]]:
+    """One row per proposal, in the reader's language. Times are ISO-like local times
+    (sortable in any spreadsheet), not prose."""
     tz = settings.timezone
+
+    def joined(messages: list[ThreadMessage]) -> str:
+        return "\n\n".join(
+            f"[{m.created_at.astimezone(tz):%Y-%m-%d %H:%M}] {m.text}" for m in messages
+        )
+
     row: ExportRow
     async for row in store.proposals_for_export():
         p = row.proposal
         theme = settings.municipality.theme(p.theme)
-
-        def joined(messages: list) -> str:
-            return "\n\n".join(
-                f"[{m.created_at.astimezone(tz):%Y-%m-%d %H:%M}] {m.text}" for m in messages
-            )
-
         yield [
             p.reference,
-            theme.name.lv if theme else p.theme,
+            theme.name(tr.language) if theme else p.theme,
             p.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             status_name(tr, p.status),
             row.reason or "",
@@ -62,27 +64,32 @@ async def export_rows(store: Store, settings: Settings) -> AsyncIterator[list[st
             row.attachments,
             joined(row.answers),
             joined(row.follow_ups),
-            "jā" if p.wants_contact else "nē",
+            tr.gettext("yes") if p.wants_contact else tr.gettext("no"),
             (p.phone or "") if p.wants_contact else "",
             (p.email or "") if p.wants_contact else "",
         ]
 
 
-async def export_proposals(store: Store, settings: Settings, fmt: str) -> bytes:
-    """All proposals in one file of the given format, as bytes."""
+async def export_proposals(
+    store: Store, settings: Settings, fmt: str, *, language: str = "lv"
+) -> bytes:
+    """All proposals in one file of the given format, as bytes; headings, themes and statuses
+    in `language` (Latvian unless said otherwise: the working groups work in Latvian)."""
+    tr = translator(language, settings.timezone)
+    headings = [tr.gettext(column) for column in COLUMNS]
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-        async for values in export_rows(store, settings):
+        writer.writerow(headings)
+        async for values in export_rows(store, settings, tr):
             writer.writerow([_defused(v) for v in values])
         # A byte-order mark lets Excel open Latvian and Russian letters correctly.
         return buffer.getvalue().encode("utf-8-sig")
     if fmt == "xlsx":
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Priekšlikumi")
-        sheet.append(list(COLUMNS))
-        async for values in export_rows(store, settings):
+        sheet = workbook.create_sheet(tr.gettext("Proposals"))
+        sheet.append(headings)
+        async for values in export_rows(store, settings, tr):
             sheet.append([_text_cell(sheet, v) for v in values])
         output = io.BytesIO()
         workbook.save(output)

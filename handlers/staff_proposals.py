@@ -761,7 +761,9 @@ async def export(update: Update, context: BotContext) -> None:
     assert message is not None
     stamp = context.now().astimezone(context.settings.timezone).strftime("%Y-%m-%d")
     for fmt in ("xlsx", "csv"):
-        data = await export_proposals(context.store, context.settings, fmt)
+        data = await export_proposals(
+            context.store, context.settings, fmt, language=context.language
+        )
         await message.reply_document(
             InputFile(io.BytesIO(data), filename=f"proposals-{stamp}.{fmt}"),
             caption=_("All proposals ({format}).").format(format=fmt.upper())

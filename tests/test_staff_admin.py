@@ -56,3 +56,12 @@ async def test_an_admin_adding_the_bot_to_a_group_learns_its_id(tg: Harness) -> 
     await tg.fake._emit_my_chat_member(tg.fake._chat(group.id), admin.id, "left", "member")
     assert f"STAFF_CHAT_ID={group.id}" in group.last_text
     assert tg.fake.calls_to("leaveChat") == []
+
+
+def test_every_staff_handler_goes_through_the_rights_check() -> None:
+    from handlers import staff_admin, staff_proposals
+
+    for module in (staff_admin, staff_proposals):
+        for handler in module.handlers():
+            callback = handler.callback  # type: ignore[attr-defined]
+            assert getattr(callback, "checks_rights", False), f"{callback.__name__} is unguarded"
