@@ -24,6 +24,7 @@ from handlers import (
     onboarding,
     proposals,
     staff_admin,
+    staff_desk,
     staff_proposals,
 )
 
@@ -41,6 +42,7 @@ def register(app: BotApplication) -> None:
             *onboarding.handlers(),
             *staff_admin.handlers(),
             *staff_proposals.handlers(),
+            *staff_desk.handlers(),
             *fallbacks.handlers(),
         ]
     app.add_handlers(flows, group=0)

@@ -1,4 +1,4 @@
-"""Staff work on proposals: the staff-chat post, answers, statuses, spam, templates, lists, export.
+"""Staff work on one proposal: its post in the staff chat, answers, statuses, spam and bans.
 
 Every action goes through `staff_only` (bot/auth.py) when it happens. Callback data only says
 *which* proposal and *which* version the specialist saw: the version makes two specialists
@@ -8,7 +8,6 @@ Staff-facing texts are in the staff member's own language; what reaches a reside
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 
@@ -16,27 +15,23 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputFile,
     Message,
     Update,
 )
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.app import BotContext
 from bot.auth import staff_only
-from bot.export import export_proposals
 from bot.i18n import N_, Translator, translator
-from bot.keyboards import page_count, paging_row
 from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
-from bot.store_proposals import OPEN_STATUSES, STATUSES, Proposal, ThreadMessage
+from bot.store_proposals import STATUSES, Proposal, ThreadMessage
 from bot.text import send_long, split_for_telegram
 
 log = logging.getLogger(__name__)
 
 PREFIX = "sp:"
-PAGE_SIZE = 8
 ANSWER_MAX = 3800  # leaves room for the notice around it within Telegram's 4096
 # Prompts the bot sends staff start with this mark, so a reply to one is recognisable anywhere.
 PROMPT_MARK = "✍️"
@@ -204,16 +199,16 @@ async def _reply_quietly(message: Message, text: str) -> None:
 # -- buttons on the post --------------------------------------------------------------------------
 
 
-def _ids(data: str | None) -> list[str]:
+def callback_parts(data: str | None) -> list[str]:
     return (data or "").removeprefix(PREFIX).split(":")
 
 
-async def _proposal_from_button(
+async def proposal_from_button(
     update: Update, context: BotContext, index: int = 1
 ) -> Proposal | None:
     query = update.callback_query
     assert query is not None
-    parts = _ids(query.data)
+    parts = callback_parts(query.data)
     proposal = None
     if len(parts) > index and parts[index].isdigit():
         proposal = await context.store.proposal(int(parts[index]))
@@ -228,7 +223,7 @@ async def ask_answer(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.callback_query
     assert query is not None and query.message is not None
-    proposal = await _proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context)
     if proposal is None:
         return
     await query.answer()
@@ -277,8 +272,8 @@ def remember_prompt(
 async def send_template(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    parts = _ids(query.data)
-    proposal = await _proposal_from_button(update, context)
+    parts = callback_parts(query.data)
+    proposal = await proposal_from_button(update, context)
     if proposal is None:
         return
     template = await context.store.answer_template(int(parts[2])) if parts[2].isdigit() else None
@@ -295,7 +290,7 @@ async def show_status_choices(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.callback_query
     assert query is not None
-    proposal = await _proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context)
     if proposal is None:
         return
     await query.answer()
@@ -316,7 +311,7 @@ async def show_status_choices(update: Update, context: BotContext) -> None:
 async def back_to_card(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    proposal = await _proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context)
     if proposal is None:
         return
     await query.answer()
@@ -329,8 +324,8 @@ async def set_status(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parts = _ids(query.data)
-    proposal = await _proposal_from_button(update, context)
+    parts = callback_parts(query.data)
+    proposal = await proposal_from_button(update, context)
     if proposal is None or len(parts) != 4 or parts[2] not in STATUSES or not parts[3].isdigit():
         return
     status, seen = parts[2], int(parts[3])
@@ -424,7 +419,7 @@ async def ask_spam(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.callback_query
     assert query is not None
-    proposal = await _proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context)
     if proposal is None:
         return
     await query.answer()
@@ -449,8 +444,8 @@ async def confirm_spam(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parts = _ids(query.data)
-    proposal = await _proposal_from_button(update, context)
+    parts = callback_parts(query.data)
+    proposal = await proposal_from_button(update, context)
     if proposal is None or len(parts) != 3 or not parts[2].isdigit():
         return
     changed = await context.store.change_status(
@@ -563,225 +558,11 @@ async def deliver_answer(
     )
 
 
-# -- /proposals: open work by theme and status ---------------------------------------------------
-
-
-@staff_only
-async def list_themes(update: Update, context: BotContext) -> None:
-    """/proposals: open proposals per theme and per status, as buttons that open lists."""
-    _ = context.gettext
-    counts = await context.store.open_proposal_counts()
-    total = sum(counts.values())
-    per_theme: dict[str, int] = {}
-    per_status: dict[str, int] = {}
-    for (theme, status), n in counts.items():
-        per_theme[theme] = per_theme.get(theme, 0) + n
-        per_status[status] = per_status.get(status, 0) + n
-
-    def button(label: str, theme: str, status: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=f"{PREFIX}list:{theme}:{status}:0")
-
-    rows = [[button(_("All open ({n})").format(n=total), "all", "any")]]
-    rows += [
-        [button(f"{status_name(context.tr, status)} ({per_status[status]})", "all", status)]
-        for status in OPEN_STATUSES
-        if per_status.get(status)
-    ]
-    rows += [
-        [button(f"{theme.name(context.language)} ({per_theme[theme.slug]})", theme.slug, "any")]
-        for theme in context.municipality.themes
-        if per_theme.get(theme.slug)
-    ]
-    chat = update.effective_chat
-    assert chat is not None
-    if update.callback_query:
-        await update.callback_query.answer()
-    await context.bot.send_message(
-        chat.id,
-        context.ngettext("{n} open proposal.", "{n} open proposals.", total).format(n=total),
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
-
-
-@staff_only
-async def list_page(update: Update, context: BotContext) -> None:
-    """One page of open proposals of a theme and/or status, oldest first, with paging."""
-    _ = context.gettext
-    query = update.callback_query
-    assert query is not None
-    parts = _ids(query.data)
-    if len(parts) != 4 or not parts[3].isdigit():
-        await query.answer()
-        return
-    theme = None if parts[1] == "all" else parts[1]
-    status = parts[2] if parts[2] in OPEN_STATUSES else None
-    page = int(parts[3])
-    proposals, total = await context.store.open_proposals(
-        theme=theme, status=status, offset=page * PAGE_SIZE, limit=PAGE_SIZE
-    )
-    await query.answer()
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"{p.reference} · {status_name(context.tr, p.status)}",
-                callback_data=f"{PREFIX}open:{p.id}",
-            )
-        ]
-        for p in proposals
-    ]
-    navigation = paging_row(
-        page=page,
-        total=total,
-        page_size=PAGE_SIZE,
-        previous_label=_("◀️ Previous"),
-        next_label=_("Next ▶️"),
-        data_for=lambda n: f"{PREFIX}list:{parts[1]}:{parts[2]}:{n}",
-    )
-    if navigation:
-        rows.append(navigation)
-    headings = [theme_name(context, theme) if theme else _("All themes")]
-    if status:
-        headings.append(status_name(context.tr, status))
-    await query.edit_message_text(
-        _("{heading}: {total} open · page {page} of {pages}").format(
-            heading=" · ".join(headings),
-            total=total,
-            page=page + 1,
-            pages=page_count(total, PAGE_SIZE),
-        ),
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
-
-
-@staff_only
-async def open_proposal(update: Update, context: BotContext) -> None:
-    """A proposal in full for staff: the card, its thread, its status history."""
-    _ = context.gettext
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    proposal = await _proposal_from_button(update, context)
-    if proposal is None:
-        return
-    await query.answer()
-    tr = context.tr
-    attachments = await context.store.attachments_of(proposal.id)
-    lines = [proposal_card(context, tr, proposal, attachments_summary(tr, attachments))]
-    thread = await context.store.thread_of(proposal.id)
-    if thread:
-        lines.append("")
-        for entry in thread:
-            who = _("Office") if entry.author == "staff" else _("Resident")
-            lines.append(f"— {tr.datetime(entry.created_at)} · {who}: {entry.text}")
-    history = await context.store.status_history_of(proposal.id)
-    lines.append("")
-    lines.append(
-        _("History: {changes}").format(
-            changes="; ".join(
-                f"{status_name(tr, h.status)} ({tr.datetime(h.changed_at)}, {h.changed_by})"
-                for h in history
-            )
-        )
-    )
-    buttons = (
-        *card_buttons(tr, proposal).inline_keyboard,
-        (
-            InlineKeyboardButton(
-                _("📜 Whole conversation"), callback_data=f"{PREFIX}conv:{proposal.id}"
-            ),
-        ),
-    )
-    await send_long(
-        context.bot,
-        query.message.chat.id,
-        "\n".join(lines),
-        reply_markup=InlineKeyboardMarkup(buttons),
-    )
-
-
-@staff_only
-async def whole_conversation(update: Update, context: BotContext) -> None:
-    from handlers.staff_admin import send_transcript
-
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    proposal = await _proposal_from_button(update, context)
-    if proposal is None:
-        return
-    await query.answer()
-    await send_transcript(context, query.message.chat.id, proposal.resident_id)
-
-
-# -- templates and export --------------------------------------------------------------------------
-
-
-@staff_only
-async def list_templates(update: Update, context: BotContext) -> None:
-    """/templates: the saved answers."""
-    _ = context.gettext
-    templates = await context.store.answer_templates()
-    lines = [f"{t.id}. {t.title}: {t.text}" for t in templates] or [_("No saved answers yet.")]
-    lines.append("")
-    lines.append(_("Add: /addtemplate Title | Text · delete: /deltemplate <number>"))
-    assert update.effective_message is not None
-    for part in split_for_telegram("\n".join(lines)):
-        await update.effective_message.reply_text(part)
-
-
-@staff_only
-async def add_template(update: Update, context: BotContext) -> None:
-    _ = context.gettext
-    message, user = update.effective_message, update.effective_user
-    assert message is not None and user is not None
-    raw = (message.text or "").partition(" ")[2]
-    title, bar, text = raw.partition("|")
-    if not bar or not title.strip() or not text.strip() or len(text.strip()) > ANSWER_MAX:
-        await message.reply_text(_("Send it as /addtemplate Title | The text of the answer"))
-        return
-    number = await context.store.add_answer_template(title.strip(), text.strip(), by=user.id)
-    await message.reply_text(_("Saved answer {id} added.").format(id=number))
-
-
-@staff_only
-async def delete_template(update: Update, context: BotContext) -> None:
-    _ = context.gettext
-    message = update.effective_message
-    assert message is not None
-    arg = context.args[0] if context.args else ""
-    if arg.isdigit() and await context.store.delete_answer_template(int(arg)):
-        await message.reply_text(_("Saved answer {id} deleted.").format(id=arg))
-    else:
-        await message.reply_text(_("Send it as /deltemplate <number> (see /templates)."))
-
-
-@staff_only
-async def export(update: Update, context: BotContext) -> None:
-    """/export: every proposal as CSV and XLSX documents."""
-    _ = context.gettext
-    message = update.effective_message
-    assert message is not None
-    stamp = context.now().astimezone(context.settings.timezone).strftime("%Y-%m-%d")
-    for fmt in ("xlsx", "csv"):
-        data = await export_proposals(
-            context.store, context.settings, fmt, language=context.language
-        )
-        await message.reply_document(
-            InputFile(io.BytesIO(data), filename=f"proposals-{stamp}.{fmt}"),
-            caption=_("All proposals ({format}).").format(format=fmt.upper())
-            if fmt == "xlsx"
-            else None,
-        )
-
-
 def handlers() -> list[BaseHandler]:
     def on(pattern: str, callback: object) -> CallbackQueryHandler:
         return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
 
     return [
-        CommandHandler("proposals", list_themes),
-        CommandHandler("templates", list_templates),
-        CommandHandler("addtemplate", add_template),
-        CommandHandler("deltemplate", delete_template),
-        CommandHandler("export", export),
         on(r"answer:\d+", ask_answer),
         on(r"tpl:\d+:\d+", send_template),
         on(r"status:\d+", show_status_choices),
@@ -789,8 +570,5 @@ def handlers() -> list[BaseHandler]:
         on(r"set:\d+:\w+:\d+", set_status),
         on(r"spam:\d+", ask_spam),
         on(r"spamyes:\d+:\d+", confirm_spam),
-        on(r"list:\w+:\w+:\d+", list_page),
-        on(r"open:\d+", open_proposal),
-        on(r"conv:\d+", whole_conversation),
         MessageHandler(filters.TEXT & ~filters.COMMAND & REPLY_TO_STAFF_WORK, staff_reply),
     ]
