@@ -46,7 +46,7 @@ class Terminal:
         self.shown: set[tuple[int, int, int]] = set()
 
     def render(self, message: FakeMessage) -> str:
-        lines = [f"bot: {message.content or ''}".rstrip()]
+        lines = [f"bot: {message.describe()}"]
         for number, label in enumerate((b for row in message.buttons for b in row), start=1):
             lines.append(f"   [{number}] {label}")
         if message.reply_keyboard:

@@ -34,4 +34,4 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # At DEBUG these would log what residents write (SQL parameters, Bot API call arguments):
     # personal data stays out of logs whatever the level.
     for name in ("aiosqlite", "httpcore", "telegram"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger(name).level))
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
