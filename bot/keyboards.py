@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import CallbackQueryHandler
 
 
 def paging_row(
@@ -27,3 +30,16 @@ def paging_row(
 
 def page_count(total: int, page_size: int) -> int:
     return max(1, -(-total // page_size))
+
+
+ButtonCallback = Callable[[Update, Any], Coroutine[Any, Any, Any]]
+
+
+def button_router(prefix: str) -> Callable[[str, ButtonCallback], CallbackQueryHandler[Any, Any]]:
+    """`on = button_router("mine:")`, then `on(r"open:\\d+", open_one)`: a handler for the
+    buttons of one flow whose whole callback data matches prefix + pattern."""
+
+    def on(pattern: str, callback: ButtonCallback) -> CallbackQueryHandler[Any, Any]:
+        return CallbackQueryHandler(callback, pattern=f"^{re.escape(prefix)}{pattern}$")
+
+    return on

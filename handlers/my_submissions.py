@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.app import BotContext
-from bot.keyboards import page_count, paging_row
+from bot.keyboards import button_router, page_count, paging_row
 from bot.proposals import TEXT_MAX, attachments_summary, status_name, theme_name
 from bot.store_proposals import Proposal
 from bot.text import escape, send_long, shorten
@@ -289,8 +289,7 @@ async def cancel_follow_up(update: Update, context: BotContext) -> int:
 def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
 
-    def on(pattern: str, callback: object) -> CallbackQueryHandler:
-        return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
+    on = button_router(PREFIX)
 
     return [
         ConversationHandler(

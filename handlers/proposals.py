@@ -31,6 +31,7 @@ from telegram.ext import (
 )
 
 from bot.app import BotContext
+from bot.keyboards import button_router
 from bot.proposals import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
 from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
 from bot.text import escape, send_long
@@ -602,8 +603,7 @@ def handlers() -> list[BaseHandler]:
     anything = private & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     theme_link = filters.Regex(re.compile(r"^/start [a-z][a-z0-9_]*$"))
 
-    def on(pattern: str, callback: object) -> CallbackQueryHandler:
-        return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
+    on = button_router(PREFIX)
 
     return [
         ConversationHandler(

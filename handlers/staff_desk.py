@@ -8,12 +8,12 @@ from __future__ import annotations
 import io
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot.app import BotContext
 from bot.auth import staff_only
 from bot.export import export_proposals
-from bot.keyboards import page_count, paging_row
+from bot.keyboards import button_router, page_count, paging_row
 from bot.proposals import attachments_summary, status_name, theme_name
 from bot.store_proposals import OPEN_STATUSES
 from bot.text import send_long, split_for_telegram
@@ -238,8 +238,7 @@ async def export(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler]:
-    def on(pattern: str, callback: object) -> CallbackQueryHandler:
-        return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
+    on = button_router(PREFIX)
 
     return [
         CommandHandler("proposals", list_themes),

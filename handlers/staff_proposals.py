@@ -19,11 +19,12 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.app import BotContext
 from bot.auth import staff_only
 from bot.i18n import N_, Translator, translator
+from bot.keyboards import button_router
 from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
 from bot.store_proposals import STATUSES, Proposal, ThreadMessage
@@ -559,8 +560,7 @@ async def deliver_answer(
 
 
 def handlers() -> list[BaseHandler]:
-    def on(pattern: str, callback: object) -> CallbackQueryHandler:
-        return CallbackQueryHandler(callback, pattern=f"^{PREFIX}{pattern}$")  # type: ignore[arg-type]
+    on = button_router(PREFIX)
 
     return [
         on(r"answer:\d+", ask_answer),
