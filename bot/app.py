@@ -13,7 +13,8 @@ import logging
 from datetime import datetime
 from typing import Any, NoReturn, cast
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -228,8 +229,9 @@ async def _post_init(app: Application) -> None:
 
 
 async def publish_commands(app: BotApplication) -> None:
-    """The command menu in each language; Latvian is also the default for everyone else."""
-    from handlers.commands import command_menu
+    """The command menu in each language (Latvian is also the default for everyone else), and
+    the staff commands in the staff chat."""
+    from handlers.commands import command_menu, staff_command_menu
 
     for language in LANGUAGES:
         commands = [
@@ -241,3 +243,15 @@ async def publish_commands(app: BotApplication) -> None:
         )
         if language == "lv":
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+    if app.settings.staff_chat_id is not None:
+        staff_commands = [
+            BotCommand(name, description)
+            for name, description in staff_command_menu(translator("lv", app.settings.timezone))
+        ]
+        try:
+            await app.bot.set_my_commands(
+                staff_commands, scope=BotCommandScopeChat(app.settings.staff_chat_id)
+            )
+        except TelegramError as error:
+            # The bot may not be in the staff chat yet; everything else works without this.
+            log.warning("could not set the staff chat's commands: %s", error)

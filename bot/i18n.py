@@ -26,6 +26,8 @@ from bot.config import LANGUAGES, PROJECT_ROOT
 LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"
 DEFAULT_LANGUAGE = "lv"
+# The staff chat is shared by the office: its posts and buttons are in the state language.
+STAFF_LANGUAGE = DEFAULT_LANGUAGE
 
 # Shown on the language buttons in the language itself, never translated.
 LANGUAGE_NAMES = {"lv": "Latviešu", "ru": "Русский", "en": "English"}

@@ -1,4 +1,4 @@
-"""The command menu shown by Telegram clients, and the /help list built from the same source."""
+"""The command menus shown by Telegram clients, and the help lists built from the same source."""
 
 from __future__ import annotations
 
@@ -16,4 +16,20 @@ def command_menu(tr: Translator) -> list[tuple[str, str]]:
         ("privacy", _("How your data is used")),
         ("help", _("Help")),
         ("cancel", _("Cancel what you are doing")),
+    ]
+
+
+def staff_command_menu(tr: Translator) -> list[tuple[str, str]]:
+    """(command, description) pairs for the staff chat, in the given language."""
+    _ = tr.gettext
+    return [
+        ("proposals", _("Open proposals by theme and status")),
+        ("templates", _("Saved answers")),
+        ("addtemplate", _("Save an answer: /addtemplate Title | Text")),
+        ("deltemplate", _("Delete a saved answer: /deltemplate number")),
+        ("export", _("All proposals as XLSX and CSV")),
+        ("conversation", _("A resident's whole chat: /conversation id")),
+        ("unban", _("Let a banned resident submit again: /unban id")),
+        ("staff", _("Who the admins and specialists are")),
+        ("staffhelp", _("How staff work with the bot")),
     ]

@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 
 from bot.app import BotContext
-from bot.i18n import negotiate
+from bot.i18n import STAFF_LANGUAGE, negotiate
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 async def resolve_language(update: Update, context: BotContext) -> None:
     """Sets the language once per update: stored choice → Telegram's hint → Latvian.
     (BotApplication.process_update has already logged the update and met the resident.)"""
-    user = update.effective_user
+    user, chat = update.effective_user, update.effective_chat
+    if chat is not None and chat.id == context.settings.staff_chat_id:
+        # The staff chat is shared: everything there stays in one language, whoever acts.
+        context.use_language(STAFF_LANGUAGE)
+        return
     if user is None or user.is_bot:
         return
     resident = await context.store.resident(user.id)

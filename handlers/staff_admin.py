@@ -15,6 +15,7 @@ from bot.app import BotContext
 from bot.auth import admin_only, staff_only, user_id_argument
 from bot.staff_chat import post_to_staff
 from bot.store import LoggedMessage
+from handlers.commands import staff_command_menu
 
 
 @staff_only
@@ -84,6 +85,36 @@ async def remove_staff(update: Update, context: BotContext) -> None:
 
 
 @staff_only
+async def staff_help(update: Update, context: BotContext) -> None:
+    """/staffhelp: how staff work with the bot, and their commands."""
+    _ = context.gettext
+    commands = "\n".join(f"/{name} — {text}" for name, text in staff_command_menu(context.tr))
+    text = _(
+        "New proposals and residents' follow-ups arrive in the staff chat. To answer, reply to "
+        "the post (or press Answer and reply to the prompt): the resident gets your text as "
+        "written. Status changes are sent to the resident too; “Not included” asks for a "
+        "reason.\n\n{commands}"
+    ).format(commands=commands)
+    if update.effective_message:
+        await update.effective_message.reply_text(text)
+
+
+@staff_only
+async def unban(update: Update, context: BotContext) -> None:
+    """/unban <id>: lets a resident banned as a spammer submit proposals again."""
+    _ = context.gettext
+    user_id = user_id_argument(context.args)
+    message = update.effective_message
+    if message is None:
+        return
+    if user_id is None or not await context.store.is_banned(user_id):
+        await message.reply_text(_("Send it as /unban 123456789 (a banned resident's id)."))
+        return
+    await context.store.unban_resident(user_id)
+    await message.reply_text(_("{id} may submit proposals again.").format(id=user_id))
+
+
+@staff_only
 async def conversation(update: Update, context: BotContext) -> None:
     """/conversation <id>: the resident's whole chat with the bot, as a text file."""
     _ = context.gettext
@@ -133,4 +164,6 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("addstaff", add_staff),
         CommandHandler("removestaff", remove_staff),
         CommandHandler("conversation", conversation),
+        CommandHandler("staffhelp", staff_help),
+        CommandHandler("unban", unban),
     ]

@@ -3,7 +3,8 @@
 Every action goes through `staff_only` (bot/auth.py) when it happens. Callback data only says
 *which* proposal and *which* version the specialist saw: the version makes two specialists
 acting at once see each other's change instead of overwriting it.
-Staff-facing texts are in the staff member's own language; what reaches a resident is in theirs.
+In the staff chat everything is in the staff language (Latvian); in a private chat a specialist
+reads their own language; what reaches a resident is always in the resident's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.app import BotContext
 from bot.auth import staff_only
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
 from bot.keyboards import button_router
 from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
@@ -37,8 +38,6 @@ ANSWER_MAX = 3800  # leaves room for the notice around it within Telegram's 4096
 # Prompts the bot sends staff start with this mark, so a reply to one is recognisable anywhere.
 PROMPT_MARK = "✍️"
 PROMPTS = "staff_prompts"  # chat_data key: prompt message id -> what a reply to it means
-# Staff posts are written for the office: in Latvian, the state language.
-STAFF_LANGUAGE = "lv"
 
 
 def staff_translator(context: BotContext) -> Translator:

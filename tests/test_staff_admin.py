@@ -65,3 +65,23 @@ def test_every_staff_handler_goes_through_the_rights_check() -> None:
         for handler in module.handlers():
             callback = handler.callback  # type: ignore[attr-defined]
             assert getattr(callback, "checks_rights", False), f"{callback.__name__} is unguarded"
+
+
+async def test_staff_help_commands_and_unban(tg: Harness) -> None:
+    from tests.test_proposals import submit
+
+    staff_menu = dict(tg.fake.commands_for(scope={"type": "chat", "chat_id": tg.staff_chat.id}))
+    assert {"proposals", "export", "staffhelp", "unban"} <= set(staff_menu)
+    spammer = await tg.onboarded("Spam", language="English")
+    await submit(tg, spammer, "en", "Buy cheap watches at example.com", theme="Economy")
+    inese = tg.fake.user("Inese", user_id=ADMIN_ID, language_code="en").in_chat(tg.staff_chat)
+    post = tg.staff_chat.messages[0]
+    await inese.press(t("lv", "🚫 Spam / ban"), message=post)
+    await inese.press(t("lv", "🚫 Yes: spam, and ban the sender"), message=post)
+    assert await tg.store.is_banned(spammer.id)
+    await inese.send("/staffhelp")
+    assert "/unban" in tg.staff_chat.last_text
+    await inese.send(f"/unban {spammer.id}")
+    assert not await tg.store.is_banned(spammer.id)
+    await spammer.press("📝 Submit a proposal")
+    assert "Which theme" in spammer.last_text
