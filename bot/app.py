@@ -8,6 +8,7 @@ tests (`async with app:`), polling and webhooks all get the same life cycle.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime
@@ -37,6 +38,27 @@ log = logging.getLogger(__name__)
 # How many residents' user_data stay in memory between their updates (least recently used first
 # out). The store has them all; this only bounds RAM.
 USER_DATA_CACHE_SIZE = 2000
+
+
+def _payload(update: Update) -> str:
+    return json.dumps(update.to_dict(), ensure_ascii=False)
+
+
+class JournalingQueue(asyncio.Queue[object]):
+    """PTB's update queue, journaling each update as it arrives (polling or webhook). PTB tells
+    Telegram an update was received as soon as it is queued, so without this a crash would
+    lose whatever was still waiting in the queue."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and not await self.store.journal_update(
+            item.update_id, _payload(item)
+        ):
+            return  # finished before: Telegram re-sent it after a restart
+        await super().put(item)
 
 
 class BotApplication(Application):
@@ -77,9 +99,7 @@ class BotApplication(Application):
         # Bookkeeping before any handler runs, in one transaction: the journal entry, the
         # message log's record of what came in, the resident's last contact.
         async with self.store.unit_of_work():
-            if not await self.store.begin_update(
-                update.update_id, json.dumps(update.to_dict(), ensure_ascii=False)
-            ):
+            if not await self.store.begin_update(update.update_id, _payload(update)):
                 return  # finished before: Telegram re-sent it after a restart
             await record_update(self.store, update)
             user = update.effective_user
@@ -209,6 +229,7 @@ def build_application(
         .request(outbound)
         .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=30))
         .persistence(SQLitePersistence(store))
+        .update_queue(JournalingQueue(store))
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
     )

@@ -297,26 +297,40 @@ class Store(ProposalQueries):
 
     # -- update journal ----------------------------------------------------------------------
 
+    async def journal_update(self, update_id: int, payload: str) -> bool:
+        """Journals an update as it arrives from Telegram, before it waits in PTB's queue.
+        False if it was finished before (Telegram re-sent it): it need not be queued."""
+        async with self._write() as db:
+            if await self._finished(update_id):
+                return False
+            await db.execute(
+                "INSERT INTO update_journal (update_id, payload, attempts, received_at)"
+                " VALUES (?, ?, 0, ?) ON CONFLICT (update_id) DO NOTHING",
+                (update_id, payload, _iso(self.clock())),
+            )
+            return True
+
     async def begin_update(self, update_id: int, payload: str, *, max_attempts: int = 3) -> bool:
-        """Journals an update before it is handled. False when it must not be handled: it was
-        finished before (Telegram re-sent it), or it crashed the bot `max_attempts` times."""
+        """Marks an update as being handled (journaling it if it bypassed the queue). False when
+        it must not be handled: it was finished before, or it crashed the bot `max_attempts`
+        times already."""
         async with self._write() as db:
             rows = await self._fetch(
-                "SELECT (SELECT processed_through FROM update_watermark WHERE id = 1),"
-                " (SELECT attempts FROM update_journal WHERE update_id = ?)",
-                (update_id,),
+                "SELECT attempts FROM update_journal WHERE update_id = ?", (update_id,)
             )
-            processed_through, attempts = rows[0]
-            if attempts is None:
-                if processed_through is not None and update_id <= processed_through:
+            if not rows:
+                if await self._finished(update_id):
                     return False
                 await db.execute(
-                    "INSERT INTO update_journal (update_id, payload, received_at) VALUES (?, ?, ?)",
+                    "INSERT INTO update_journal (update_id, payload, attempts, received_at)"
+                    " VALUES (?, ?, 1, ?)",
                     (update_id, payload, _iso(self.clock())),
                 )
                 return True
-            if attempts >= max_attempts:
-                log.error("update %s crashed the bot %s times; dropping it", update_id, attempts)
+            if rows[0]["attempts"] >= max_attempts:
+                log.error(
+                    "update %s crashed the bot %s times; dropping it", update_id, max_attempts
+                )
                 await db.execute("DELETE FROM update_journal WHERE update_id = ?", (update_id,))
                 return False
             await db.execute(
@@ -324,6 +338,12 @@ class Store(ProposalQueries):
                 (update_id,),
             )
             return True
+
+    async def _finished(self, update_id: int) -> bool:
+        rows = await self._fetch(
+            "SELECT 1 FROM update_watermark WHERE id = 1 AND processed_through >= ?", (update_id,)
+        )
+        return bool(rows)
 
     async def finish_update(self, update_id: int) -> None:
         async with self._write() as db:

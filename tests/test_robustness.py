@@ -193,3 +193,30 @@ async def test_killed_after_the_reply_before_the_state_was_written(
     }
     await tg.app.process_update(Update.de_json(repeat, tg.app.bot))
     assert len(await tg.store.conversation_with(anna.id)) == log_size
+
+
+async def test_updates_waiting_in_the_queue_survive_a_crash(tg: Harness) -> None:
+    anna = await start_proposal(tg)
+    # Polling has fetched her text (Telegram now considers it delivered), but the bot died
+    # before taking it from the queue.
+    waiting = Update.de_json(
+        {
+            "update_id": 10_000,
+            "message": {
+                "message_id": 10_000,
+                "date": 0,
+                "chat": {"id": anna.id, "type": "private"},
+                "from": {"id": anna.id, "is_bot": False, "first_name": "Anna"},
+                "text": PROPOSAL,
+            },
+        },
+        tg.app.bot,
+    )
+    await tg.app.update_queue.put(waiting)
+    await tg.crash_and_restart()
+    assert (await tg.store.draft_of(anna.id)).text == PROPOSAL
+    assert "Press Continue" in anna.last_text
+    # When Telegram sends it once more, it is not queued again.
+    size = tg.app.update_queue.qsize()
+    await tg.app.update_queue.put(waiting)
+    assert tg.app.update_queue.qsize() == size

@@ -150,3 +150,13 @@ async def test_journal_hands_back_unfinished_updates_and_skips_finished_ones(sto
     assert await store.begin_update(11, '{"update_id": 11}')  # third
     assert not await store.begin_update(11, '{"update_id": 11}')  # it keeps killing us: dropped
     assert await store.unfinished_updates() == []
+
+
+async def test_an_update_journaled_on_arrival_is_handled_like_any_other(store: Store) -> None:
+    assert await store.journal_update(20, '{"update_id": 20}')
+    assert await store.journal_update(20, '{"update_id": 20}')  # twice: still one entry
+    assert await store.unfinished_updates() == ['{"update_id": 20}']
+    assert await store.begin_update(20, '{"update_id": 20}')
+    await store.finish_update(20)
+    assert not await store.journal_update(20, '{"update_id": 20}')  # re-sent after finishing
+    assert await store.unfinished_updates() == []
