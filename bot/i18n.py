@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -85,12 +85,6 @@ class Translator:
         if isinstance(day, dt.datetime):
             day = day.astimezone(self.timezone).date()
         return format_skeleton(skeleton, day, locale=self.locale)
-
-    def full_datetime(self, moment: dt.datetime) -> str:
-        return format_datetime(moment, "medium", tzinfo=self.timezone, locale=self.locale)
-
-    def short_date(self, day: dt.date) -> str:
-        return format_date(day, "short", locale=self.locale)
 
 
 def translator(language: str | None, timezone: ZoneInfo) -> Translator:

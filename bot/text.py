@@ -19,7 +19,6 @@ ReplyMarkup: TypeAlias = (
 )
 
 MESSAGE_LIMIT = 4096  # characters in one message's text
-CAPTION_LIMIT = 1024
 
 
 def split_for_telegram(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +40,6 @@ class Harness:
     settings: Settings
     clock: FakeClock
     app: BotApplication
-    apps: list[BotApplication] = field(default_factory=list)
 
     @property
     def store(self):
@@ -60,15 +59,11 @@ class Harness:
     def staff_chat(self) -> FakeGroup:
         return self._staff_chat
 
-    def specialist_in_staff_chat(self, user: FakeUser) -> FakeUser:
-        return user.in_chat(self._staff_chat)
-
     async def crash_and_restart(self) -> None:
         """Abandons the running Application without a clean shutdown (as `kill -9` would: no
         final persistence write) and starts a new one on the same database file."""
         await self.app.store.close()  # only so the test process can exit; nothing is flushed
         self.app = await start_app(self.fake, self.settings, self.clock)
-        self.apps.append(self.app)
 
 
 def _label_of(user: FakeUser, language: str) -> str:
@@ -114,7 +109,7 @@ async def tg(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Harness]:
     fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
     settings = make_settings(tmp_path)
     app = await start_app(fake, settings, clock)
-    harness = Harness(fake=fake, settings=settings, clock=clock, app=app, apps=[app])
+    harness = Harness(fake=fake, settings=settings, clock=clock, app=app)
     harness._staff_chat = fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID, forum=False)  # type: ignore[attr-defined]
     try:
         yield harness
