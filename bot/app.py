@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
+from contextvars import ContextVar
+from datetime import datetime, timedelta
 from typing import Any, NoReturn, cast
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -29,19 +30,40 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock, utc_now
 from bot.config import LANGUAGES, Municipality, Settings
 from bot.i18n import Translator, translator
+from bot.maintenance import plan_maintenance, register_core_jobs
 from bot.message_log import LoggedRequest, record_outbound, record_update
+from bot.outbox import Limits, OutboxSender, Sleep
 from bot.persistence import SQLitePersistence
-from bot.store import Store
+from bot.scheduler import Scheduler
+from bot.store import Resident, Store
 
 log = logging.getLogger(__name__)
 
-# How many residents' user_data stay in memory between their updates (least recently used first
-# out). The store has them all; this only bounds RAM.
-USER_DATA_CACHE_SIZE = 2000
+# How many people's user_data and chat_data stay in memory between their updates (least recently
+# used first out). The store has them all; this only bounds RAM.
+DATA_CACHE_SIZE = 2000
+# How often an update that crashed the bot is tried again at start-up before it is given up.
+MAX_ATTEMPTS = 3
 
 
 def _payload(update: Update) -> str:
     return json.dumps(update.to_dict(), ensure_ascii=False)
+
+
+# The resident met by this update's bookkeeping, so the language middleware need not read the
+# row a second time.
+_current_resident: ContextVar[Resident | None] = ContextVar("current_resident", default=None)
+# True while this update's handlers run inside the "handling" savepoint.
+_handling: ContextVar[bool] = ContextVar("handling", default=False)
+
+
+def resident_of_this_update() -> Resident | None:
+    return _current_resident.get()
+
+
+class StateNotSaved(Exception):
+    """A conversation state or user/chat data write failed: the update's effects are rolled back
+    with it and the update stays in the journal."""
 
 
 class JournalingQueue(asyncio.Queue[object]):
@@ -52,22 +74,27 @@ class JournalingQueue(asyncio.Queue[object]):
     def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
+        self.arrived: set[int] = set()
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and not await self.store.journal_update(
-            item.update_id, _payload(item)
-        ):
-            return  # finished before: Telegram re-sent it after a restart
+        if isinstance(item, Update):
+            if await self.store.journal.arrive(item.update_id, _payload(item)) != "new":
+                return  # handled before, or already waiting: Telegram re-sent it
+            self.arrived.add(item.update_id)
         await super().put(item)
 
 
 class BotApplication(Application):
-    """PTB's Application plus the store, settings and clock every handler needs."""
+    """PTB's Application plus the store, settings, clock, outbox sender and scheduler."""
 
     settings: Settings
     store: Store
     clock: Clock
     outbound: LoggedRequest | None
+    outbox: OutboxSender
+    scheduler: Scheduler
+    # False in tests and the scripted demo: they call settle() instead of running loops.
+    background: bool
 
     async def initialize(self) -> None:
         await self.store.open()
@@ -75,59 +102,130 @@ class BotApplication(Application):
             store = self.store
             self.outbound.sink = lambda kind, message: record_outbound(store, kind, message)
         await super().initialize()
+        await self.outbox.bot.initialize()
+        if crashed := await self.store.outbox.uncertain_after_crash():
+            log.warning("%s message(s) were being sent when the bot stopped: uncertain", crashed)
         await self._finish_interrupted_updates()
 
     async def _finish_interrupted_updates(self) -> None:
-        # A crash between a reply and the write of the state it led to leaves the update in
-        # the journal: handling it again brings the state to where the resident saw it (they
-        # may see that reply twice — better than a conversation that forgot a step).
-        for payload in await self.store.unfinished_updates():
-            update = Update.de_json(json.loads(payload), self.bot)
-            log.warning("handling update %s again after a crash", update.update_id)
+        # A crash before an update's transaction committed leaves it in the journal, with none
+        # of its effects: handling it again brings the conversation to where the resident saw
+        # it (they may see that reply twice) and applies its effects once.
+        for entry in await self.store.journal.unfinished():
+            attempts = await self.store.journal.count_attempt(entry.update_id)
+            update = Update.de_json(json.loads(entry.payload), self.bot)
+            if attempts > MAX_ATTEMPTS:
+                log.error("update %s failed %s times; giving up on it", entry.update_id, attempts)
+                async with self.store.unit_of_work():
+                    await self.store.journal.finish(entry.update_id)
+                continue
+            log.warning("handling update %s again after a crash", entry.update_id)
             await self.process_update(update)
 
     async def shutdown(self) -> None:
         try:
+            await self.scheduler.stop()
+            await self.outbox.stop(finish_due=True)
             await super().shutdown()
         finally:
             await self.store.close()
+
+    def after_commit(self) -> None:
+        """Something may have been added to the outbox or the schedule: look now."""
+        self.outbox.wake()
+        self.scheduler.wake()
+
+    async def settle(self) -> None:
+        """Runs due jobs and delivers the outbox to the end (tests, the scripted demo and
+        benchmarks, where no background loop runs)."""
+        await self.scheduler.run_due()
+        await self.outbox.drain()
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update):
             await super().process_update(update)
             return
-        # Bookkeeping before any handler runs, in one transaction: the journal entry, the
-        # message log's record of what came in, the resident's last contact.
+        queue = self.update_queue
+        if isinstance(queue, JournalingQueue) and update.update_id in queue.arrived:
+            queue.arrived.discard(update.update_id)
+        elif await self.store.journal.arrive(update.update_id, _payload(update)) == "done":
+            return  # handed to us directly (tests, replays), but handled before
+        try:
+            await self._handle_in_one_transaction(update)
+        except Exception:
+            log.critical(
+                "update %s could not be committed; it stays in the journal for the next start",
+                update.update_id,
+                exc_info=True,
+            )
+            if self.running:
+                # Memory (PTB's conversation states) may now be ahead of the store: stop, and
+                # let the next start replay the journal from what was committed.
+                self.stop_running()
+            raise
+        self.after_commit()
+        self._forget_idle_data(update)
+
+    async def _handle_in_one_transaction(self, update: Update) -> None:
+        """The update's record in the message log, its effects, its outbox rows, the conversation
+        state it led to and the striking of its journal entry: one commit, all or nothing."""
         async with self.store.unit_of_work():
-            if not await self.store.begin_update(update.update_id, _payload(update)):
-                return  # finished before: Telegram re-sent it after a restart
+            if not await self.store.journal.is_pending(update.update_id):
+                return
             await record_update(self.store, update)
             user = update.effective_user
+            resident = None
             if user is not None and not user.is_bot:
-                await self.store.record_resident_seen(user.id, user.language_code)
-        await super().process_update(update)
-        # Then this update's conversation state and user_data (PTB's default: once a minute),
-        # and striking it from the journal, together: until then a crash means "handle again".
-        async with self.store.unit_of_work():
-            await self.update_persistence()
-            await self.store.finish_update(update.update_id)
-        self._forget_idle_user_data(update)
+                resident = await self.store.record_resident_seen(user.id, user.language_code)
+            resident_token = _current_resident.set(resident)
+            handling_token = _handling.set(True)
+            await self.store.savepoint("handling")
+            try:
+                await super().process_update(update)
+            finally:
+                _handling.reset(handling_token)
+                _current_resident.reset(resident_token)
+            await self.store.release("handling")
+            await self._write_state()
+            await self.store.journal.finish(update.update_id)
+
+    async def _write_state(self) -> None:
+        persistence = cast(SQLitePersistence, self.persistence)
+        persistence.failures.clear()
+        await self.update_persistence()
+        if persistence.failures:
+            # PTB gathers these writes with return_exceptions=True: a failure would go unseen.
+            raise StateNotSaved(str(persistence.failures[0])) from persistence.failures[0]
+
+    async def process_error(
+        self,
+        update: object | None,
+        error: Exception,
+        job: Any = None,
+        coroutine: Any = None,
+    ) -> bool:
+        if _handling.get() and self.store.in_unit_of_work:
+            # A handler failed half-way: undo what it wrote. The error handler's apology, the
+            # message log and the journal entry's strike still commit (no retry of a bug).
+            await self.store.rollback_to("handling")
+        return await super().process_error(update, error, job, coroutine)
 
     async def _persistence_updater(self) -> None:
-        """Off. PTB's once-a-minute write would only repeat what process_update has written,
-        and it would take PTB's persistence lock before the store's write lock — the reverse
-        of process_update's order, a deadlock waiting to happen."""
+        """Off. process_update writes the state in the update's own transaction; PTB's
+        once-a-minute write would take PTB's persistence lock before the store's write lock —
+        the reverse of process_update's order, a deadlock waiting to happen."""
 
-    def _forget_idle_user_data(self, update: object) -> None:
-        # PTB keeps every user_data it ever loaded; we keep the most recent few thousand. The
-        # persistence reloads an evicted one on that resident's next update.
-        users = self._user_data  # PTB's dict behind the read-only `user_data` view
-        if isinstance(update, Update) and update.effective_user:
-            user_id = update.effective_user.id
-            if user_id in users:
-                users[user_id] = users.pop(user_id)
-        while len(users) > USER_DATA_CACHE_SIZE:
-            users.pop(next(iter(users)))
+    def _forget_idle_data(self, update: Update) -> None:
+        # PTB keeps every user_data and chat_data it ever loaded; we keep the most recent few
+        # thousand. The persistence reloads an evicted one on that person's next update.
+        for store, key in (
+            (self._user_data, update.effective_user.id if update.effective_user else None),
+            (self._chat_data, update.effective_chat.id if update.effective_chat else None),
+        ):
+            if key is not None and key in store:
+                store[key] = store.pop(key)
+            while len(store) > DATA_CACHE_SIZE:
+                store.pop(next(iter(store)))
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -214,12 +312,18 @@ def build_application(
     clock: Clock = utc_now,
     token: str | None = None,
     rate_limit: bool = True,
+    background: bool = True,
+    sleep: Sleep = asyncio.sleep,
+    limits: Limits | None = None,
 ) -> BotApplication:
-    """The bot, ready to initialize. `request`s replace the HTTP transport (tests use a fake)."""
+    """The bot, ready to initialize. `request`s replace the HTTP transport (tests use a fake).
+    Without `background` the outbox and the schedule run only when `settle()` is called."""
     from handlers import register  # handlers import bot.*, so import them late
 
     outbound = LoggedRequest(request or HTTPXRequest(connection_pool_size=16))
     store = Store(settings.database, clock=clock)
+    persistence = SQLitePersistence(store)
+    persistence.conversation_idle = timedelta(days=settings.conversation_idle_days)
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)
@@ -228,25 +332,56 @@ def build_application(
         .base_file_url(settings.bot_file_api_url)
         .request(outbound)
         .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=30))
-        .persistence(SQLitePersistence(store))
+        .persistence(persistence)
         .update_queue(JournalingQueue(store))
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
     )
     if rate_limit:
-        # Telegram's limits (≈30 msg/s overall, 20/min per group): queue rather than be refused.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # Direct replies keep to Telegram's overall limit (≈30 msg/s) and are retried after a
+        # 429. The per-group budget is the outbox sender's alone: replies to a specialist in
+        # the staff chat must not wait a minute behind a burst of posts there.
+        builder = builder.rate_limiter(
+            AIORateLimiter(group_max_rate=0, max_retries=3)  # type: ignore[arg-type]
+        )
     app = cast(BotApplication, builder.build())
     app.settings = settings
     app.store = store
     app.clock = clock
     app.outbound = outbound
+    app.background = background
+    # The sender has a Bot of its own, without PTB's rate limiter (it keeps its own budget), on
+    # the same transport — so its messages are in the message log too. The application's bot
+    # shuts the shared transport down; this one is never shut down itself.
+    sender_bot = Bot(
+        token or settings.bot_token or "",
+        base_url=settings.bot_api_url,
+        base_file_url=settings.bot_file_api_url,
+        request=outbound,
+        get_updates_request=outbound,
+    )
+    app.outbox = OutboxSender(
+        store,
+        sender_bot,
+        clock=clock,
+        sleep=sleep,
+        limits=limits or Limits(),
+        staff_chat_id=settings.staff_chat_id,
+        timezone=settings.timezone,
+    )
+    app.scheduler = Scheduler(app, store, clock)
     register(app)
+    register_core_jobs(app)
     return app
 
 
 async def _post_init(app: Application) -> None:
-    await publish_commands(cast(BotApplication, app))
+    bot_app = cast(BotApplication, app)
+    await publish_commands(bot_app)
+    await plan_maintenance(bot_app)
+    if bot_app.background:
+        bot_app.scheduler.start()
+        bot_app.outbox.start()
 
 
 async def publish_commands(app: BotApplication) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,10 @@ class Settings:
     municipality: Municipality
     municipality_file: Path
     proposals_per_day: int = 5
+    # Conversation states untouched this long are dropped (drafts are kept apart).
+    conversation_idle_days: int = 30
+    # A resident sending more than this many messages a minute is slowed down.
+    messages_per_minute: int = 20
     # Forum topic (message_thread_id) in the staff chat for each theme slug, where it has one.
     staff_topics: dict[str, int] = field(default_factory=dict)
     log_level: str = "INFO"
@@ -187,9 +191,20 @@ def load_settings(
         municipality=municipality,
         municipality_file=municipality_file,
         proposals_per_day=per_day or 5,
+        conversation_idle_days=_at_least(1, "CONVERSATION_IDLE_DAYS", integer, 30, source),
+        messages_per_minute=_at_least(5, "MESSAGES_PER_MINUTE", integer, 20, source),
         log_level=log_level,
         staff_topics=staff_topics,
     )
+
+
+def _at_least(
+    minimum: int, key: str, integer: Callable[[str, int], int | None], default: int, source: str
+) -> int:
+    value = integer(key, default)
+    if value is None or value < minimum:
+        raise ConfigError(key, source, f"must be at least {minimum}")
+    return value
 
 
 def load_municipality(path: Path) -> Municipality:

@@ -9,6 +9,8 @@ Two differences from PTB's own persistences, both on purpose:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -33,6 +35,12 @@ class SQLitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
             update_interval=60,
         )
         self.store = store
+        # Writes that raised since the application last looked (PTB swallows them; see
+        # BotApplication._write_state).
+        self.failures: list[BaseException] = []
+        # Conversations untouched this long are not loaded at start-up (and are dropped by the
+        # daily maintenance job).
+        self.conversation_idle = timedelta(days=30)
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         return {}  # loaded per user in refresh_user_data
@@ -47,18 +55,26 @@ class SQLitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return await self.store.conversation_states(name)
+        since = self.store.clock() - self.conversation_idle
+        return await self.store.conversation_states(name, active_since=since)
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        await self.store.save_conversation_state(name, key, new_state)
+        await self._noting_failure(self.store.save_conversation_state(name, key, new_state))
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await self.store.save_data("user_data", user_id, data)
+        await self._noting_failure(self.store.save_data("user_data", user_id, data))
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        await self.store.save_data("chat_data", chat_id, data)
+        await self._noting_failure(self.store.save_data("chat_data", chat_id, data))
+
+    async def _noting_failure(self, write: Awaitable[None]) -> None:
+        try:
+            await write
+        except BaseException as error:
+            self.failures.append(error)
+            raise
 
     async def update_bot_data(self, data: dict[str, Any]) -> None:
         await self.store.save_bot_data(data)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from telegram.error import Forbidden, TelegramError
-
 from bot.app import BotContext
 from bot.i18n import N_, Translator, translator
 from bot.store_proposals import Attachment, Proposal
@@ -54,21 +52,21 @@ def attachments_summary(
 
 
 async def notify_resident(
-    context: BotContext, proposal: Proposal, text_for: str, **values: str
-) -> bool:
-    """Sends the resident a message about their proposal, in *their* language (not the staff
-    member's). `text_for` is an untranslated msgid marked with N_. False if it did not arrive."""
+    context: BotContext, proposal: Proposal, key: str, text_for: str, **values: str
+) -> None:
+    """Queues a message to the resident about their proposal, in *their* language (not the
+    staff member's), in the transaction of the change it reports. `text_for` is an untranslated
+    msgid marked with N_; `key` names the change, so a replay cannot queue it twice. If the
+    resident has blocked the bot, the sender tells the staff chat."""
     resident = await context.store.resident(proposal.resident_id)
     tr = translator(resident.language if resident else proposal.language, context.settings.timezone)
     values = {"reference": proposal.reference, **values}
     if "status" in values:
         values["status"] = status_name(tr, values["status"])
-    try:
-        await context.bot.send_message(proposal.resident_id, tr.gettext(text_for).format(**values))
-    except Forbidden:
-        log.info("resident %s has blocked the bot; notice kept in the store", proposal.resident_id)
-        return False
-    except TelegramError as error:
-        log.warning("could not notify resident %s: %s", proposal.resident_id, error)
-        return False
-    return True
+    await context.store.outbox.enqueue(
+        key,
+        proposal.resident_id,
+        "send_message",
+        {"text": tr.gettext(text_for).format(**values)},
+        purpose={"kind": "resident_notice", "reference": proposal.reference},
+    )

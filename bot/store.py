@@ -25,7 +25,10 @@ import aiosqlite
 from bot.clock import Clock, utc_now
 from bot.clock import to_text as _iso
 from bot.config import PROJECT_ROOT
+from bot.store_journal import Journal
+from bot.store_outbox import Outbox
 from bot.store_proposals import ProposalQueries
+from bot.store_schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,10 @@ class Store(ProposalQueries):
         self._in_unit_of_work: ContextVar[bool] = ContextVar(
             f"unit_of_work_{id(self)}", default=False
         )
+        # The delivery core's subjects, each a plain class over this connection.
+        self.journal = Journal(self)
+        self.outbox = Outbox(self)
+        self.schedule = Schedule(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -109,8 +116,28 @@ class Store(ProposalQueries):
         return self._db
 
     async def _fetch(self, sql: str, parameters: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """All rows of a query (inside a write transaction, they see its changes)."""
-        return list(await self.db.execute_fetchall(sql, tuple(parameters)))
+        """All rows of a query. Inside a unit of work they see its changes; outside one (the
+        outbox sender, the scheduler, the CLI) the read waits for the open transaction to end,
+        because the one shared connection would otherwise show another task's uncommitted
+        writes."""
+        if self._in_unit_of_work.get():
+            return list(await self.db.execute_fetchall(sql, tuple(parameters)))
+        async with self._write_lock:
+            return list(await self.db.execute_fetchall(sql, tuple(parameters)))
+
+    @property
+    def in_unit_of_work(self) -> bool:
+        return self._in_unit_of_work.get()
+
+    async def savepoint(self, name: str) -> None:
+        """Marks a point inside the open unit of work that `rollback_to` can return to."""
+        await self.db.execute(f"SAVEPOINT {_identifier(name)}")
+
+    async def rollback_to(self, name: str) -> None:
+        await self.db.execute(f"ROLLBACK TO {_identifier(name)}")
+
+    async def release(self, name: str) -> None:
+        await self.db.execute(f"RELEASE {_identifier(name)}")
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -223,6 +250,20 @@ class Store(ProposalQueries):
                 (user_id, language, now, now),
             )
 
+    async def set_reachable(self, user_id: int, reachable: bool) -> None:
+        """A resident blocked (False) or unblocked (True) the bot."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE residents SET unreachable_at = ? WHERE user_id = ?",
+                (None if reachable else _iso(self.clock()), user_id),
+            )
+
+    async def is_reachable(self, user_id: int) -> bool:
+        rows = await self._fetch(
+            "SELECT unreachable_at IS NULL FROM residents WHERE user_id = ?", (user_id,)
+        )
+        return bool(rows and rows[0][0])
+
     async def record_privacy_shown(self, user_id: int) -> None:
         async with self._write() as db:
             await db.execute(
@@ -233,9 +274,14 @@ class Store(ProposalQueries):
 
     # -- PTB persistence ---------------------------------------------------------------------
 
-    async def conversation_states(self, name: str) -> dict[tuple[int | str, ...], object]:
+    async def conversation_states(
+        self, name: str, *, active_since: datetime | None = None
+    ) -> dict[tuple[int | str, ...], object]:
+        """A conversation handler's states; with `active_since`, only those touched since then
+        (start-up need not load everyone who ever opened the bot and walked away)."""
         rows = await self._fetch(
-            "SELECT key, state FROM conversation_states WHERE name = ?", (name,)
+            "SELECT key, state FROM conversation_states WHERE name = ? AND updated_at >= ?",
+            (name, _iso(active_since) if active_since else ""),
         )
         return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
 
@@ -282,6 +328,17 @@ class Store(ProposalQueries):
         async with self._write() as db:
             await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (owner_id,))
 
+    async def forget_idle_conversations(self, idle_since: datetime) -> int:
+        """Drops conversation states, user_data and chat_data untouched since `idle_since`:
+        abandoned conversations end (drafts are kept apart, in their own table)."""
+        cutoff = _iso(idle_since)
+        dropped = 0
+        async with self._write() as db:
+            for table in ("conversation_states", "user_data", "chat_data"):
+                cursor = await db.execute(f"DELETE FROM {table} WHERE updated_at < ?", (cutoff,))
+                dropped += cursor.rowcount
+        return dropped
+
     async def bot_data(self) -> dict[str, Any]:
         rows = await self._fetch("SELECT data FROM bot_data WHERE id = 1")
         return json.loads(rows[0]["data"]) if rows else {}
@@ -294,71 +351,6 @@ class Store(ProposalQueries):
                 " updated_at = excluded.updated_at",
                 (json.dumps(data, ensure_ascii=False), _iso(self.clock())),
             )
-
-    # -- update journal ----------------------------------------------------------------------
-
-    async def journal_update(self, update_id: int, payload: str) -> bool:
-        """Journals an update as it arrives from Telegram, before it waits in PTB's queue.
-        False if it was finished before (Telegram re-sent it): it need not be queued."""
-        async with self._write() as db:
-            if await self._finished(update_id):
-                return False
-            await db.execute(
-                "INSERT INTO update_journal (update_id, payload, attempts, received_at)"
-                " VALUES (?, ?, 0, ?) ON CONFLICT (update_id) DO NOTHING",
-                (update_id, payload, _iso(self.clock())),
-            )
-            return True
-
-    async def begin_update(self, update_id: int, payload: str, *, max_attempts: int = 3) -> bool:
-        """Marks an update as being handled (journaling it if it bypassed the queue). False when
-        it must not be handled: it was finished before, or it crashed the bot `max_attempts`
-        times already."""
-        async with self._write() as db:
-            rows = await self._fetch(
-                "SELECT attempts FROM update_journal WHERE update_id = ?", (update_id,)
-            )
-            if not rows:
-                if await self._finished(update_id):
-                    return False
-                await db.execute(
-                    "INSERT INTO update_journal (update_id, payload, attempts, received_at)"
-                    " VALUES (?, ?, 1, ?)",
-                    (update_id, payload, _iso(self.clock())),
-                )
-                return True
-            if rows[0]["attempts"] >= max_attempts:
-                log.error(
-                    "update %s crashed the bot %s times; dropping it", update_id, max_attempts
-                )
-                await db.execute("DELETE FROM update_journal WHERE update_id = ?", (update_id,))
-                return False
-            await db.execute(
-                "UPDATE update_journal SET attempts = attempts + 1 WHERE update_id = ?",
-                (update_id,),
-            )
-            return True
-
-    async def _finished(self, update_id: int) -> bool:
-        rows = await self._fetch(
-            "SELECT 1 FROM update_watermark WHERE id = 1 AND processed_through >= ?", (update_id,)
-        )
-        return bool(rows)
-
-    async def finish_update(self, update_id: int) -> None:
-        async with self._write() as db:
-            await db.execute("DELETE FROM update_journal WHERE update_id = ?", (update_id,))
-            await db.execute(
-                "INSERT INTO update_watermark (id, processed_through) VALUES (1, ?)"
-                " ON CONFLICT (id) DO UPDATE SET processed_through ="
-                " MAX(processed_through, excluded.processed_through)",
-                (update_id,),
-            )
-
-    async def unfinished_updates(self) -> list[str]:
-        """Payloads of updates a crash interrupted, oldest first."""
-        rows = await self._fetch("SELECT payload FROM update_journal ORDER BY update_id")
-        return [row[0] for row in rows]
 
     # -- message log -------------------------------------------------------------------------
 
@@ -455,6 +447,12 @@ def _resident(row: aiosqlite.Row) -> Resident:
         first_seen=datetime.fromisoformat(row["first_seen"]),
         privacy_shown=row["privacy_shown_at"] is not None,
     )
+
+
+def _identifier(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"not an SQL identifier: {name!r}")
+    return name
 
 
 # Table name -> owner column. Only these names ever reach an f-string above.

@@ -44,6 +44,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """A message the bot posted that asks for a reply: "answer" or "reason" (staff),
+    "follow_up" (a resident)."""
+
+    kind: str
+    proposal_id: int
+    version: int | None
+
+
+@dataclass(frozen=True)
 class Draft:
     resident_id: int
     theme: str | None
@@ -366,30 +376,68 @@ class ProposalQueries:
         ]
 
     async def proposal_by_staff_post(self, chat_id: int, message_id: int) -> Proposal | None:
-        """The proposal a staff-chat post (the proposal itself or a follow-up) belongs to."""
+        """The proposal a staff-chat message the bot posted belongs to (the card, one of its
+        parts or attachments, a follow-up) — as recorded when it was sent, never read from the
+        message's text."""
         rows = await self._fetch(
-            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE staff_chat_id = ?"
-            " AND staff_message_id = ?"
-            f" UNION SELECT {', '.join('p.' + c.strip() for c in _PROPOSAL_COLUMNS.split(','))}"
-            " FROM proposal_messages m JOIN proposals p ON p.id = m.proposal_id"
-            " WHERE m.staff_chat_id = ? AND m.staff_message_id = ?",
-            (chat_id, message_id, chat_id, message_id),
+            f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id ="
+            " (SELECT proposal_id FROM staff_posts WHERE chat_id = ? AND message_id = ?)",
+            (chat_id, message_id),
         )
         return _proposal(rows[0]) if rows else None
+
+    async def record_prompt(
+        self, chat_id: int, message_id: int, kind: str, proposal_id: int, *, version: int | None
+    ) -> None:
+        """Remembers what a reply to the prompt the bot just posted will mean."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO prompts (chat_id, message_id, kind, proposal_id, version,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id)"
+                " DO UPDATE SET kind = excluded.kind, proposal_id = excluded.proposal_id,"
+                " version = excluded.version",
+                (chat_id, message_id, kind, proposal_id, version, to_text(self.clock())),
+            )
+
+    async def prompt_at(self, chat_id: int, message_id: int) -> Prompt | None:
+        """The prompt a reply answers, if the bot recorded one at that message."""
+        rows = await self._fetch(
+            "SELECT kind, proposal_id, version FROM prompts WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return Prompt(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    async def forget_prompt(self, chat_id: int, message_id: int) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "DELETE FROM prompts WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+            )
 
     # -- changes ---------------------------------------------------------------------------------
 
     async def record_staff_post(
-        self, proposal_id: int, chat_id: int, message_id: int, *, thread_message_id: int | None
+        self,
+        proposal_id: int,
+        chat_id: int,
+        message_id: int,
+        *,
+        role: str = "proposal_post",
+        thread_message_id: int | None = None,
     ) -> None:
-        """Remembers where the proposal (or one follow-up of it) was posted for staff."""
+        """Remembers a message posted for staff about a proposal: its card (role
+        "proposal_post"), a follow-up ("thread_post") or a part or attachment ("staff_part")."""
         async with self._write() as db:
-            if thread_message_id is None:
+            await db.execute(
+                "INSERT INTO staff_posts (chat_id, message_id, proposal_id) VALUES (?, ?, ?)"
+                " ON CONFLICT (chat_id, message_id) DO NOTHING",
+                (chat_id, message_id, proposal_id),
+            )
+            if role == "proposal_post":
                 await db.execute(
                     "UPDATE proposals SET staff_chat_id = ?, staff_message_id = ? WHERE id = ?",
                     (chat_id, message_id, proposal_id),
                 )
-            else:
+            elif role == "thread_post" and thread_message_id is not None:
                 await db.execute(
                     "UPDATE proposal_messages SET staff_chat_id = ?, staff_message_id = ?"
                     " WHERE id = ? AND proposal_id = ?",
@@ -399,7 +447,8 @@ class ProposalQueries:
     async def add_to_thread(
         self, proposal_id: int, *, author: str, author_id: int, text: str
     ) -> ThreadMessage:
-        """Adds an answer (staff) or a follow-up (resident) and bumps the proposal's version."""
+        """Adds an answer (staff) or a follow-up (resident). The version is not bumped: it guards
+        status changes against each other, and an answer does not make a status press stale."""
         now = to_text(self.clock())
         async with self._write() as db:
             cursor = await db.execute(
@@ -408,10 +457,7 @@ class ProposalQueries:
                 (proposal_id, author, author_id, text, now),
             )
             message_id = cursor.lastrowid
-            await db.execute(
-                "UPDATE proposals SET version = version + 1, updated_at = ? WHERE id = ?",
-                (now, proposal_id),
-            )
+            await db.execute("UPDATE proposals SET updated_at = ? WHERE id = ?", (now, proposal_id))
             rows = await self._fetch(
                 "SELECT id, proposal_id, author, author_id, text, created_at"
                 " FROM proposal_messages WHERE id = ?",

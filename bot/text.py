@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import TypeAlias
 
 from telegram import (
@@ -38,6 +39,66 @@ def split_for_telegram(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts
 
 
+_HTML_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]+|[<&]")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z-]+)")
+
+
+def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Splits Telegram-HTML into parts of at most `limit` visible characters, each valid on its
+    own: never inside a tag or an entity (`&lt;`), and tags open at a cut are closed before it
+    and opened again after it. Cuts at paragraph, line or word ends where it can."""
+    parts: list[str] = []
+    open_tags: list[tuple[str, str]] = []  # (name, opening tag) of the tags open here
+    current: list[str] = []
+    visible = 0
+
+    def cut() -> None:
+        nonlocal current, visible
+        closing = "".join(f"</{name}>" for name, _ in reversed(open_tags))
+        parts.append(("".join(current)).rstrip() + closing)
+        current = [tag for _, tag in open_tags]
+        visible = 0
+
+    for match in _HTML_TOKEN.finditer(text):
+        token = match.group()
+        if token.startswith("<") and len(token) > 1:
+            name_match = _TAG_NAME.match(token)
+            name = name_match.group(1).lower() if name_match else ""
+            if token.startswith("</"):
+                for index in range(len(open_tags) - 1, -1, -1):
+                    if open_tags[index][0] == name:
+                        del open_tags[index]
+                        break
+            elif not token.endswith("/>"):
+                open_tags.append((name, token))
+            current.append(token)
+            continue
+        if token.startswith("&") and len(token) > 1:  # an entity is one visible character
+            if visible + 1 > limit:
+                cut()
+            current.append(token)
+            visible += 1
+            continue
+        rest = token
+        while visible + len(rest) > limit:
+            room = limit - visible
+            window = rest[:room]
+            at = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+            if at <= 0 and visible >= limit // 2:
+                cut()  # a good break is before this piece of text: cut there
+                continue
+            if at < room // 2:
+                at = room  # no good break nearby: cut hard rather than send tiny parts
+            current.append(rest[:at])
+            cut()
+            rest = rest[at:].lstrip()
+        current.append(rest)
+        visible += len(rest)
+    if current or not parts:
+        parts.append("".join(current))
+    return [part for part in parts if part.strip()] or [""]
+
+
 def escape(text: str) -> str:
     """Resident-written text made safe inside our HTML-formatted messages."""
     return html.escape(text, quote=False)
@@ -60,8 +121,8 @@ async def send_long(
     reply_to_message_id: int | None = None,
 ) -> Message:
     """Sends text of any length as consecutive messages, the buttons on the last one; returns
-    the first (the one a reply to refers to)."""
-    parts = split_for_telegram(text)
+    the first (the one a reply to refers to). HTML is split where its markup allows."""
+    parts = split_html(text) if parse_mode == "HTML" else split_for_telegram(text)
     first: Message | None = None
     for index, part in enumerate(parts):
         sent = await bot.send_message(

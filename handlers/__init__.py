@@ -2,7 +2,8 @@
 
 PTB runs each update through the handler groups in ascending order and at most one handler per
 group, so order is meaning here:
-  -100 … -80  middleware: record the update, resolve the language, guard chats, answer edits;
+  -100 … -80  middleware: resolve the language, guard chats, slow floods, answer edits;
+  -10         replies to the bot's prompts, which belong to the prompt's flow;
   0           the flows, in the order listed — conversations first (they own their states),
               then stateless commands and buttons, and the fallbacks last, which take whatever
               nothing else took (a fallback in a later group would answer *every* update).
@@ -32,6 +33,8 @@ from handlers import (
 def register(app: BotApplication) -> None:
     for group, group_handlers in middleware.handlers().items():
         app.add_handlers(group_handlers, group=group)
+    # Replies to the bot's prompts reach the prompt's flow, whatever flow is active.
+    app.add_handlers(my_submissions.prompt_reply_handlers(), group=-10)
     with warnings.catch_warnings():
         # Our conversations are per chat on purpose (one flow at a time per resident), so
         # PTB's hint that their button handlers are not tracked per message is noise.

@@ -17,10 +17,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotContext
-from bot.i18n import STAFF_LANGUAGE, negotiate
+from bot.app import BotContext, resident_of_this_update
+from bot.flood import FloodGuard
+from bot.i18n import N_, STAFF_LANGUAGE, negotiate
+from bot.staff_chat import post_to_staff, staff_text
 
 log = logging.getLogger(__name__)
+
+FLOOD_GUARD = "flood_guard"  # bot_data key (bot_data is not persisted: a restart forgives)
 
 
 async def resolve_language(update: Update, context: BotContext) -> None:
@@ -33,7 +37,8 @@ async def resolve_language(update: Update, context: BotContext) -> None:
         return
     if user is None or user.is_bot:
         return
-    resident = await context.store.resident(user.id)
+    # The update's bookkeeping has just met the resident; read the row again only if not.
+    resident = resident_of_this_update() or await context.store.resident(user.id)
     language = resident.language if resident else None
     context.use_language(language or negotiate(user.language_code))
 
@@ -98,14 +103,58 @@ async def answer_edit(update: Update, context: BotContext) -> None:
 
 
 async def note_block_status(update: Update, context: BotContext) -> None:
-    """A resident blocked or unblocked the bot in their private chat: logged, nothing to say."""
+    """A resident blocked or unblocked the bot in their private chat: nothing is sent to them
+    while they are unreachable (notices would only fail)."""
+    member = update.my_chat_member
+    if member is not None and member.chat.type == ChatType.PRIVATE:
+        blocked = member.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        await context.store.set_reachable(member.chat.id, not blocked)
     raise ApplicationHandlerStop
+
+
+async def slow_down_floods(update: Update, context: BotContext) -> None:
+    """A resident sending more than MESSAGES_PER_MINUTE is asked to slow down (once), staff are
+    told once, and their further messages that minute are logged but not acted on."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE or update.message is None:
+        return  # messages are counted; button presses answer what the bot asked
+    now = context.now()
+    guard = _flood_guard(context)
+    if guard.admit(user.id, now):
+        return
+    if guard.first_refusal(user.id, now):
+        _ = context.gettext
+        await context.bot.send_message(
+            chat.id,
+            _(
+                "You are sending messages faster than I can read them. Please wait a minute, "
+                "then send again whatever I have not answered."
+            ),
+        )
+        if context.settings.staff_chat_id is not None:
+            await post_to_staff(
+                context,
+                f"flood:{user.id}:u{update.update_id}",
+                staff_text(
+                    context,
+                    N_("⚠️ Resident {id} sent more than {n} messages in a minute; slowed down."),
+                ).format(id=user.id, n=guard.per_minute),
+            )
+    raise ApplicationHandlerStop
+
+
+def _flood_guard(context: BotContext) -> FloodGuard:
+    guard = context.bot_data.get(FLOOD_GUARD)
+    if not isinstance(guard, FloodGuard):
+        guard = context.bot_data[FLOOD_GUARD] = FloodGuard(context.settings.messages_per_minute)
+    return guard
 
 
 def handlers() -> dict[int, list[BaseHandler]]:
     return {
         -100: [TypeHandler(Update, resolve_language)],
         -90: [TypeHandler(Update, keep_to_served_chats)],
+        -85: [TypeHandler(Update, slow_down_floods)],
         -80: [
             MessageHandler(filters.UpdateType.EDITED, answer_edit),
             ChatMemberHandler(note_block_status, ChatMemberHandler.MY_CHAT_MEMBER),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -21,11 +22,13 @@ from bot.keyboards import button_router, page_count, paging_row
 from bot.proposals import TEXT_MAX, attachments_summary, status_name, theme_name
 from bot.store_proposals import Proposal
 from bot.text import escape, send_long, shorten
+from handlers.flows import end_flows
 from handlers.onboarding import main_menu
 from handlers.staff_proposals import post_follow_up, post_withdrawal
 
 PREFIX = "mine:"
 PAGE_SIZE = 5
+NAME = "follow_up"
 WRITING = "writing"
 FOLLOW_UP = "follow_up_of"  # user_data key: the proposal a follow-up is being written for
 END = ConversationHandler.END
@@ -212,16 +215,26 @@ async def withdraw(update: Update, context: BotContext) -> None:
 
 
 async def ask_follow_up(update: Update, context: BotContext) -> str | int:
-    """Starts a follow-up message to the office on one of the resident's open proposals."""
+    """Starts a follow-up message to the office on one of the resident's open proposals (any
+    other flow ends: an unfinished proposal stays as a draft)."""
     _ = context.gettext
     proposal = await own_proposal(update, context)
-    if proposal is None or proposal.is_closed:
+    if proposal is None:
         return END
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
+    if proposal.is_closed:
+        await query.answer(
+            _("{reference} is closed: “{status}”. Messages can no longer be added.").format(
+                reference=proposal.reference, status=status_name(context.tr, proposal.status)
+            ),
+            show_alert=True,
+        )
+        return END
     await query.answer()
+    end_flows(update, context.application, keep=NAME)
     context.user_data[FOLLOW_UP] = proposal.id
-    await context.bot.send_message(
+    prompt = await context.bot.send_message(
         chat.id,
         _("Write your message about {reference}. It will be added to the proposal.").format(
             reference=proposal.reference
@@ -229,6 +242,10 @@ async def ask_follow_up(update: Update, context: BotContext) -> str | int:
         reply_markup=InlineKeyboardMarkup(
             [[InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"{PREFIX}cancel")]]
         ),
+    )
+    # A reply to this prompt reaches the follow-up even if another flow started meanwhile.
+    await context.store.record_prompt(
+        chat.id, prompt.message_id, "follow_up", proposal.id, version=None
     )
     return WRITING
 
@@ -248,6 +265,16 @@ async def follow_up_received(update: Update, context: BotContext) -> str | int:
         return WRITING
     proposal_id = context.user_data.get(FOLLOW_UP)
     proposal = await context.store.proposal(proposal_id) if isinstance(proposal_id, int) else None
+    return await add_follow_up(update, context, proposal, text)
+
+
+async def add_follow_up(
+    update: Update, context: BotContext, proposal: Proposal | None, text: str
+) -> str | int:
+    """Adds the follow-up to the thread and queues its staff-chat post, in one transaction."""
+    _ = context.gettext
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
     if proposal is None or proposal.resident_id != user.id or proposal.is_closed:
         context.user_data.pop(FOLLOW_UP, None)
         await message.reply_text(_("This proposal is not available."))
@@ -273,9 +300,34 @@ async def follow_up_expected(update: Update, context: BotContext) -> str:
     return WRITING
 
 
+async def reply_to_prompt(update: Update, context: BotContext) -> None:
+    """A resident's reply to a follow-up prompt ("Write your message about LIEP-…") always
+    reaches that follow-up, whatever flow they are in now: the prompt, recorded when it was
+    sent, names the proposal."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or message.reply_to_message is None:
+        return
+    prompt = await context.store.prompt_at(chat.id, message.reply_to_message.message_id)
+    if prompt is None or prompt.kind != "follow_up":
+        return  # not a reply to a prompt: the flows below take it as usual
+    _ = context.gettext
+    end_flows(update, context.application)
+    text = (message.text or "").strip()
+    if not text or len(text) > TEXT_MAX:
+        await message.reply_text(
+            _("A message must be 1 to {max} characters; yours has {n}.").format(
+                max=TEXT_MAX, n=len(text)
+            )
+        )
+    else:
+        await add_follow_up(update, context, await context.store.proposal(prompt.proposal_id), text)
+    raise ApplicationHandlerStop
+
+
 async def cancel_follow_up(update: Update, context: BotContext) -> int:
     _ = context.gettext
     context.user_data.pop(FOLLOW_UP, None)
+    end_flows(update, context.application, keep=NAME)
     if update.callback_query:
         await update.callback_query.answer()
     chat = update.effective_chat
@@ -286,6 +338,16 @@ async def cancel_follow_up(update: Update, context: BotContext) -> int:
     return END
 
 
+def prompt_reply_handlers() -> list[BaseHandler]:
+    """Before the flows (see handlers/__init__.py): replies to the bot's prompts."""
+    return [
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.REPLY,
+            reply_to_prompt,
+        )
+    ]
+
+
 def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
 
@@ -293,7 +355,7 @@ def handlers() -> list[BaseHandler]:
 
     return [
         ConversationHandler(
-            name="follow_up",
+            name=NAME,
             persistent=True,
             allow_reentry=True,
             entry_points=[on(r"follow:\d+", ask_follow_up)],

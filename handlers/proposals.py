@@ -34,13 +34,16 @@ from bot.app import BotContext
 from bot.keyboards import button_router
 from bot.proposals import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
 from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
-from bot.text import escape, send_long
+from bot.text import escape, send_long, shorten
 from handlers import onboarding
+from handlers.flows import end_flows
 from handlers.onboarding import main_menu
 from handlers.staff_proposals import post_new_proposal
 
+NAME = "proposal"
 # States. Strings, not ints: they are stored, and a name survives reordering.
-THEME, TEXT, ATTACHMENTS, CONTACT, CONSENT, PREVIEW, EDIT_TEXT = (
+DRAFT_FOUND, THEME, TEXT, ATTACHMENTS, CONTACT, CONSENT, PREVIEW, EDIT_TEXT = (
+    "draft_found",
     "theme",
     "text",
     "attachments",
@@ -112,11 +115,66 @@ def cancel_button(context: BotContext) -> InlineKeyboardButton:
 
 
 async def ask_theme(update: Update, context: BotContext) -> State:
-    """Starts a proposal: shows the 12 themes with their working-group leaders."""
+    """Starts a proposal (ending any other flow): offers to continue an unfinished draft, or
+    shows the 12 themes with their working-group leaders."""
     if update.callback_query:
         await update.callback_query.answer()
+    end_flows(update, context.application, keep=NAME)
     if not await may_submit(update, context):
         return END
+    _ = context.gettext
+    user = update.effective_user
+    draft = await context.store.draft_of(user.id) if user else None
+    if draft is not None and draft.text:
+        return await offer_draft(update, context, draft)
+    return await show_themes(update, context)
+
+
+async def offer_draft(update: Update, context: BotContext, draft: Draft) -> State:
+    """An unfinished proposal is never overwritten unasked: continue it, or start anew."""
+    _ = context.gettext
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(
+        chat.id,
+        _(
+            "You have an unfinished proposal on “{theme}”:\n\n{text}\n\n"
+            "Continue with it, or start a new one (the unfinished one is then deleted)?"
+        ).format(theme=theme_name(context, draft.theme or ""), text=shorten(draft.text or "", 200)),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(_("Continue it"), callback_data=f"{PREFIX}resume")],
+                [InlineKeyboardButton(_("Start a new one"), callback_data=f"{PREFIX}anew")],
+                [cancel_button(context)],
+            ]
+        ),
+    )
+    return DRAFT_FOUND
+
+
+async def resume_draft(update: Update, context: BotContext) -> State:
+    """Back to the unfinished draft: its preview (or the text step, if its text is not valid)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    user = update.effective_user
+    draft = await context.store.draft_of(user.id) if user else None
+    if draft is None:
+        return await show_themes(update, context)
+    if not draft.text or not (TEXT_MIN <= len(draft.text) <= TEXT_MAX):
+        return await begin_draft(update, context, draft.theme or "", keep_text=True)
+    return await show_preview(update, context)
+
+
+async def start_anew(update: Update, context: BotContext) -> State:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    await query.answer()
+    await context.store.discard_draft(user.id)
+    return await show_themes(update, context)
+
+
+async def show_themes(update: Update, context: BotContext) -> State:
     _ = context.gettext
     lang = context.language
     lines = [_("Which theme is your proposal about?"), ""]
@@ -141,7 +199,26 @@ async def start_on_theme_link(update: Update, context: BotContext) -> State:
         return END
     if not await may_submit(update, context):
         return END
+    end_flows(update, context.application, keep=NAME)
+    draft = await context.store.draft_of(resident.user_id)
+    if draft is not None and draft.text:
+        return await offer_draft(update, context, draft)
     return await begin_draft(update, context, slug)
+
+
+async def theme_pressed_outside_flow(update: Update, context: BotContext) -> State:
+    """A theme button from an older message (after a restart, or after the flow ended): starts
+    a draft — unless there is an unfinished one, which a stale button must never overwrite."""
+    user = update.effective_user
+    draft = await context.store.draft_of(user.id) if user else None
+    if draft is not None and draft.text:
+        query = update.callback_query
+        assert query is not None
+        await query.answer(context.gettext("This button is no longer active."))
+        end_flows(update, context.application, keep=NAME)
+        return await offer_draft(update, context, draft)
+    end_flows(update, context.application, keep=NAME)
+    return await theme_chosen(update, context)
 
 
 async def theme_chosen(update: Update, context: BotContext) -> State:
@@ -157,10 +234,13 @@ async def theme_chosen(update: Update, context: BotContext) -> State:
     return await begin_draft(update, context, slug)
 
 
-async def begin_draft(update: Update, context: BotContext, slug: str) -> State:
+async def begin_draft(
+    update: Update, context: BotContext, slug: str, *, keep_text: bool = False
+) -> State:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    await context.store.start_draft(user.id, slug)
+    if not keep_text:
+        await context.store.start_draft(user.id, slug)
     _ = context.gettext
     theme = context.municipality.theme(slug)
     assert theme is not None
@@ -176,6 +256,15 @@ async def begin_draft(update: Update, context: BotContext, slug: str) -> State:
         reply_markup=InlineKeyboardMarkup([[cancel_button(context)]]),
     )
     return TEXT
+
+
+async def draft_choice_expected(update: Update, context: BotContext) -> State:
+    _ = context.gettext
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _("Please choose with the buttons above: continue the unfinished proposal, or start anew.")
+    )
+    return DRAFT_FOUND
 
 
 async def theme_expected(update: Update, context: BotContext) -> State:
@@ -563,28 +652,35 @@ async def submit(update: Update, context: BotContext) -> State:
     )
     if proposal is None:
         return END
-    # The proposal is committed: only now may the resident see its reference.
     await query.edit_message_reply_markup(None)
-    await context.bot.send_message(
+    # The reference goes through the outbox, committed with the proposal: the resident sees it
+    # only once the proposal exists, and a crash right after the commit still delivers it.
+    await context.store.outbox.enqueue(
+        f"proposal:{proposal.id}:registered",
         chat.id,
-        _(
-            "Thank you! Your proposal is registered as {reference}.\n\n"
-            "What happens next: the Development Office reads every proposal and passes it to "
-            "the {theme} working group. You will get a message here when its status changes or "
-            "the office answers. You can follow it under “My submissions” (/mine)."
-        ).format(reference=proposal.reference, theme=theme_name(context, proposal.theme)),
-        reply_markup=main_menu(context),
+        "send_message",
+        {
+            "text": _(
+                "Thank you! Your proposal is registered as {reference}.\n\n"
+                "What happens next: the Development Office reads every proposal and passes it to "
+                "the {theme} working group. You will get a message here when its status changes or "
+                "the office answers. You can follow it under “My submissions” (/mine)."
+            ).format(reference=proposal.reference, theme=theme_name(context, proposal.theme)),
+            "reply_markup": main_menu(context).to_dict(),
+        },
     )
     await post_new_proposal(context, proposal)
     return END
 
 
 async def cancel(update: Update, context: BotContext) -> State:
-    """Throws the draft away (/cancel or the Cancel button, in any state)."""
+    """Throws the draft away (/cancel or the Cancel button, in any state) and ends any other
+    flow too: /cancel ends whatever is active."""
     _ = context.gettext
     user, chat = update.effective_user, update.effective_chat
     if update.callback_query:
         await update.callback_query.answer()
+    end_flows(update, context.application, keep=NAME)
     if user is not None:
         await context.store.discard_draft(user.id)
     if chat is not None:
@@ -607,16 +703,21 @@ def handlers() -> list[BaseHandler]:
 
     return [
         ConversationHandler(
-            name="proposal",
+            name=NAME,
             persistent=True,
             allow_reentry=True,
             entry_points=[
                 CommandHandler("propose", ask_theme, filters=private),
                 CallbackQueryHandler(ask_theme, pattern="^menu:propose$"),
                 CommandHandler("start", start_on_theme_link, filters=private & theme_link),
-                on(r"theme:\w+", theme_chosen),
+                on(r"theme:\w+", theme_pressed_outside_flow),
             ],
             states={
+                DRAFT_FOUND: [
+                    on("resume", resume_draft),
+                    on("anew", start_anew),
+                    MessageHandler(anything, draft_choice_expected),
+                ],
                 THEME: [on(r"theme:\w+", theme_chosen), MessageHandler(anything, theme_expected)],
                 TEXT: [
                     MessageHandler(

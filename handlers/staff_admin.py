@@ -13,7 +13,8 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.app import BotContext
 from bot.auth import admin_only, staff_only, user_id_argument
-from bot.staff_chat import post_to_staff
+from bot.i18n import N_
+from bot.staff_chat import post_to_staff, staff_text
 from bot.store import LoggedMessage
 from handlers.commands import staff_command_menu
 
@@ -58,7 +59,11 @@ async def add_staff(update: Update, context: BotContext) -> None:
     if await context.store.add_specialist(user_id, added_by=admin.id):
         await message.reply_text(_("{id} is now a specialist.").format(id=user_id))
         await post_to_staff(
-            context, _("{admin} added {id} as a specialist.").format(admin=admin.id, id=user_id)
+            context,
+            f"staff-added:{user_id}:u{update.update_id}",
+            staff_text(context, N_("{admin} added {id} as a specialist.")).format(
+                admin=admin.id, id=user_id
+            ),
         )
     else:
         await message.reply_text(_("{id} is already a specialist.").format(id=user_id))
@@ -78,7 +83,11 @@ async def remove_staff(update: Update, context: BotContext) -> None:
     if await context.store.remove_specialist(user_id):
         await message.reply_text(_("{id} is no longer a specialist.").format(id=user_id))
         await post_to_staff(
-            context, _("{admin} removed specialist {id}.").format(admin=admin.id, id=user_id)
+            context,
+            f"staff-removed:{user_id}:u{update.update_id}",
+            staff_text(context, N_("{admin} removed specialist {id}.")).format(
+                admin=admin.id, id=user_id
+            ),
         )
     else:
         await message.reply_text(_("{id} was not a specialist.").format(id=user_id))

@@ -10,7 +10,7 @@ reads their own language; what reaches a resident is always in the resident's.
 from __future__ import annotations
 
 import logging
-import re
+from typing import Any
 
 from telegram import (
     ForceReply,
@@ -19,7 +19,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.app import BotContext
@@ -28,8 +28,8 @@ from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
 from bot.keyboards import button_router
 from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
-from bot.store_proposals import STATUSES, Proposal, ThreadMessage
-from bot.text import send_long, split_for_telegram
+from bot.store_proposals import STATUSES, Attachment, Proposal, ThreadMessage
+from bot.text import split_for_telegram
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ PREFIX = "sp:"
 ANSWER_MAX = 3800  # leaves room for the notice around it within Telegram's 4096
 # Prompts the bot sends staff start with this mark, so a reply to one is recognisable anywhere.
 PROMPT_MARK = "✍️"
-PROMPTS = "staff_prompts"  # chat_data key: prompt message id -> what a reply to it means
 
 
 def staff_translator(context: BotContext) -> Translator:
@@ -87,85 +86,121 @@ def card_buttons(tr: Translator, proposal: Proposal) -> InlineKeyboardMarkup:
     )
 
 
+def post_key(proposal: Proposal) -> str:
+    """The outbox key of a proposal's card in the staff chat (replies and edits refer to it)."""
+    return f"proposal:{proposal.id}:post"
+
+
+def _card_target(proposal: Proposal, chat_id: int) -> int | dict[str, str]:
+    """The card's message id where it is known, else the outbox row that will post it."""
+    if proposal.staff_chat_id == chat_id and proposal.staff_message_id is not None:
+        return proposal.staff_message_id
+    return {"$message_of": post_key(proposal)}
+
+
 async def post_new_proposal(context: BotContext, proposal: Proposal) -> None:
-    """Posts a new proposal to the staff chat (its theme's topic), attachments as replies."""
+    """Queues a new proposal's card for the staff chat (its theme's topic): the further parts of
+    a long one and the attachments follow as replies to it."""
+    chat_id = context.settings.staff_chat_id
+    if chat_id is None:
+        return
     tr = staff_translator(context)
     attachments = await context.store.attachments_of(proposal.id)
     parts = split_for_telegram(
         "🆕 " + proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
     )
     topic = context.settings.staff_topics.get(proposal.theme)
-    post = await post_to_staff(
-        context, parts[0], buttons=card_buttons(tr, proposal), topic_id=topic
+    key = post_key(proposal)
+    await post_to_staff(
+        context,
+        key,
+        parts[0],
+        buttons=card_buttons(tr, proposal),
+        topic_id=topic,
+        purpose={"kind": "proposal_post", "proposal_id": proposal.id},
     )
-    if post is None:
-        return
-    await context.store.record_staff_post(
-        proposal.id, post.chat_id, post.message_id, thread_message_id=None
-    )
-    for part in parts[1:]:
-        await _reply_quietly(post, part)
-    for attachment in attachments:
-        try:
-            if attachment.kind == "photo":
-                await post.reply_photo(attachment.file_id or "")
-            elif attachment.kind == "document":
-                await post.reply_document(attachment.file_id or "")
-            elif attachment.kind == "voice":
-                await post.reply_voice(attachment.file_id or "")
-            elif attachment.kind == "location" and attachment.latitude is not None:
-                await post.reply_location(attachment.latitude, attachment.longitude or 0.0)
-        except TelegramError as error:
-            log.warning("could not show an attachment of proposal %s: %s", proposal.id, error)
+    part_of = {"kind": "staff_part", "proposal_id": proposal.id}
+    for index, part in enumerate(parts[1:], start=1):
+        await post_to_staff(
+            context, f"{key}:part{index}", part, topic_id=topic, reply_to_key=key, purpose=part_of
+        )
+    for index, attachment in enumerate(attachments):
+        method, payload = _attachment_message(attachment)
+        if topic is not None:
+            payload["message_thread_id"] = topic
+        payload["reply_to_message_id"] = {"$message_of": key}
+        await context.store.outbox.enqueue(
+            f"{key}:attachment{index}", chat_id, method, payload, purpose=part_of
+        )
+
+
+def _attachment_message(attachment: Attachment) -> tuple[str, dict[str, Any]]:
+    """The Bot method and arguments that show one attachment again (by Telegram's file id)."""
+    if attachment.kind == "location":
+        return "send_location", {
+            "latitude": attachment.latitude or 0.0,
+            "longitude": attachment.longitude or 0.0,
+        }
+    field = {"photo": "photo", "document": "document", "voice": "voice"}[attachment.kind]
+    return f"send_{field}", {field: attachment.file_id or ""}
 
 
 async def post_follow_up(context: BotContext, proposal: Proposal, message: ThreadMessage) -> None:
-    """A resident's follow-up, posted as a reply to the proposal's post (replies answer it)."""
+    """Queues a resident's follow-up, as a reply to the proposal's card (replies answer it)."""
+    chat_id = context.settings.staff_chat_id
+    if chat_id is None:
+        return
     tr = staff_translator(context)
     text = tr.gettext("💬 Follow-up from the resident on {reference}:\n\n{text}").format(
         reference=proposal.reference, text=message.text
     )
     topic = context.settings.staff_topics.get(proposal.theme)
-    chat_id = context.settings.staff_chat_id
-    if chat_id is None:
-        return
-    try:
-        post = await send_long(
-            context.bot,
-            chat_id,
-            text,
-            message_thread_id=topic,
-            reply_to_message_id=proposal.staff_message_id
-            if proposal.staff_chat_id == chat_id
-            else None,
+    key = f"thread:{message.id}:post"
+    for index, part in enumerate(split_for_telegram(text)):
+        payload: dict[str, Any] = {"text": part}
+        if topic is not None:
+            payload["message_thread_id"] = topic
+        if index == 0:
+            payload["reply_to_message_id"] = _card_target(proposal, chat_id)
+        purpose: dict[str, Any] = (
+            {"kind": "thread_post", "proposal_id": proposal.id, "thread_message_id": message.id}
+            if index == 0
+            else {"kind": "staff_part", "proposal_id": proposal.id}
         )
-    except TelegramError as error:
-        log.warning("could not post a follow-up of proposal %s: %s", proposal.id, error)
-        return
-    await context.store.record_staff_post(
-        proposal.id, post.chat_id, post.message_id, thread_message_id=message.id
-    )
+        await context.store.outbox.enqueue(
+            key if index == 0 else f"{key}:part{index}",
+            chat_id,
+            "send_message",
+            payload,
+            purpose=purpose,
+        )
 
 
 async def post_withdrawal(context: BotContext, proposal: Proposal) -> None:
-    """Tells the staff chat, and takes the buttons off the proposal's post there."""
+    """Tells the staff chat, and takes the buttons off the proposal's card there."""
+    chat_id = context.settings.staff_chat_id
+    if chat_id is None:
+        return
     tr = staff_translator(context)
+    topic = context.settings.staff_topics.get(proposal.theme)
     await post_to_staff(
         context,
+        f"proposal:{proposal.id}:withdrawn",
         tr.gettext("↩️ The resident withdrew {reference}.").format(reference=proposal.reference),
-        topic_id=context.settings.staff_topics.get(proposal.theme),
+        topic_id=topic,
     )
-    if proposal.staff_chat_id is not None and proposal.staff_message_id is not None:
-        attachments = await context.store.attachments_of(proposal.id)
-        text = proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
-        try:
-            await context.bot.edit_message_text(
-                split_for_telegram("🆕 " + text)[0],
-                chat_id=proposal.staff_chat_id,
-                message_id=proposal.staff_message_id,
-            )
-        except TelegramError as error:
-            log.warning("could not update the post of proposal %s: %s", proposal.id, error)
+    attachments = await context.store.attachments_of(proposal.id)
+    text = proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
+    # Editing without reply_markup takes the buttons away.
+    await context.store.outbox.enqueue(
+        f"proposal:{proposal.id}:withdrawn:card",
+        chat_id,
+        "edit_message_text",
+        {
+            "text": split_for_telegram("🆕 " + text)[0],
+            "message_id": _card_target(proposal, chat_id),
+        },
+    )
 
 
 async def refresh_card(context: BotContext, message: Message | None, proposal: Proposal) -> None:
@@ -187,13 +222,6 @@ async def refresh_card(context: BotContext, message: Message | None, proposal: P
     except BadRequest as error:
         if "not modified" not in str(error):
             raise
-
-
-async def _reply_quietly(message: Message, text: str) -> None:
-    try:
-        await message.reply_text(text)
-    except TelegramError as error:
-        log.warning("could not reply in the staff chat: %s", error)
 
 
 # -- buttons on the post --------------------------------------------------------------------------
@@ -237,7 +265,7 @@ async def ask_answer(update: Update, context: BotContext) -> None:
         reply_markup=ForceReply(selective=True),
         message_thread_id=getattr(query.message, "message_thread_id", None),
     )
-    remember_prompt(context, prompt, "answer", proposal, version=proposal.version)
+    await remember_prompt(context, prompt, "answer", proposal, version=proposal.version)
     if templates:
         await context.bot.send_message(
             query.message.chat.id,
@@ -256,16 +284,14 @@ async def ask_answer(update: Update, context: BotContext) -> None:
         )
 
 
-def remember_prompt(
+async def remember_prompt(
     context: BotContext, prompt: Message, kind: str, proposal: Proposal, *, version: int
 ) -> None:
-    """Notes what a reply to `prompt` will mean: an answer, or the reason for a status set on
-    the `version` the specialist saw. Kept in chat_data, so it survives a restart."""
-    prompts = context.chat_data.setdefault(PROMPTS, {})
-    prompts[str(prompt.message_id)] = {"kind": kind, "proposal": proposal.id, "version": version}
-    # Keep the newest 200: old prompts are answered or forgotten.
-    for key in list(prompts)[:-200]:
-        del prompts[key]
+    """Records what a reply to `prompt` will mean: an answer, or the reason for a status set on
+    the `version` the specialist saw. In the store: a reply finds its proposal from there."""
+    await context.store.record_prompt(
+        prompt.chat_id, prompt.message_id, kind, proposal.id, version=version
+    )
 
 
 @staff_only
@@ -351,7 +377,7 @@ async def set_status(update: Update, context: BotContext) -> None:
             reply_markup=ForceReply(selective=True),
             message_thread_id=getattr(query.message, "message_thread_id", None),
         )
-        remember_prompt(context, prompt, "reason", proposal, version=seen)
+        await remember_prompt(context, prompt, "reason", proposal, version=seen)
         return
     await apply_status(update, context, proposal, status, seen, reason=None)
 
@@ -397,10 +423,12 @@ async def apply_status(
                 reference=changed.reference, status=status_name(context.tr, status)
             )
         )
+    key = f"status:{changed.id}:{changed.version}"
     if reason:
         await notify_resident(
             context,
             changed,
+            key,
             N_("Your proposal {reference} now has the status “{status}”.\n\nReason: {reason}"),
             status=status,
             reason=reason,
@@ -409,6 +437,7 @@ async def apply_status(
         await notify_resident(
             context,
             changed,
+            key,
             N_("Your proposal {reference} now has the status “{status}”."),
             status=status,
         )
@@ -469,21 +498,19 @@ async def confirm_spam(update: Update, context: BotContext) -> None:
 
 # -- replies: answers and reasons ----------------------------------------------------------------
 
-REFERENCE = re.compile(r"\b[A-Z]{2,8}-\d{4}-\d{4,}\b")
-
 
 class _ReplyToStaffWork(filters.MessageFilter):
-    """A text reply to one of the bot's own staff prompts, or (outside private chats) to a post
-    naming a proposal. Residents' private replies to their own notices are not staff work."""
+    """A text reply to one of the bot's own staff prompts, or (outside private chats) to any of
+    its messages. Which proposal it is about is looked up in the store by the replied-to
+    message — what the bot posted and recorded — never read from that message's text, which
+    may quote what a resident wrote."""
 
     def filter(self, message: Message) -> bool:
         replied = message.reply_to_message
         if replied is None or replied.from_user is None or not replied.from_user.is_bot:
             return False
         text = replied.text or replied.caption or ""
-        if text.startswith(PROMPT_MARK):
-            return True
-        return message.chat.type != "private" and bool(REFERENCE.search(text))
+        return text.startswith(PROMPT_MARK) or message.chat.type != "private"
 
 
 REPLY_TO_STAFF_WORK = _ReplyToStaffWork()
@@ -496,20 +523,17 @@ async def staff_reply(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.reply_to_message is not None
     replied = message.reply_to_message
-    prompt = context.chat_data.get(PROMPTS, {}).get(str(replied.message_id))
+    prompt = await context.store.prompt_at(message.chat_id, replied.message_id)
     proposal: Proposal | None = None
-    if prompt:
-        proposal = await context.store.proposal(prompt["proposal"])
-    if proposal is None:
+    if prompt is not None:
+        proposal = await context.store.proposal(prompt.proposal_id)
+    else:
         proposal = await context.store.proposal_by_staff_post(message.chat_id, replied.message_id)
-    if proposal is None and (found := REFERENCE.search(replied.text or replied.caption or "")):
-        # Any bot message naming a proposal ("✅ Answer to LIEP-… sent") can be replied to.
-        proposal = await context.store.proposal_by_reference(found.group())
     if proposal is None:
         await message.reply_text(_("I could not tell which proposal this reply is about."))
         return
     text = (message.text or "").strip()
-    if prompt and prompt["kind"] == "reason":
+    if prompt is not None and prompt.kind == "reason":
         if not text or len(text) > ANSWER_MAX:
             await message.reply_text(
                 _("A reason must be 1 to {max} characters; this one has {n}.").format(
@@ -518,9 +542,9 @@ async def staff_reply(update: Update, context: BotContext) -> None:
             )
             return
         await apply_status(
-            update, context, proposal, "not_included", prompt["version"], reason=text
+            update, context, proposal, "not_included", prompt.version or 0, reason=text
         )
-        context.chat_data.get(PROMPTS, {}).pop(str(replied.message_id), None)
+        await context.store.forget_prompt(message.chat_id, replied.message_id)
         return
     await deliver_answer(update, context, proposal, text)
 
@@ -528,7 +552,8 @@ async def staff_reply(update: Update, context: BotContext) -> None:
 async def deliver_answer(
     update: Update, context: BotContext, proposal: Proposal, text: str
 ) -> None:
-    """Stores the answer, sends it to the resident as written, and tells staff how it went."""
+    """Stores the answer and queues it for the resident as written, in one transaction; if the
+    resident has blocked the bot, the sender tells the staff chat."""
     _ = context.gettext
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
@@ -540,21 +565,23 @@ async def deliver_answer(
             ),
         )
         return
-    await context.store.add_to_thread(proposal.id, author="staff", author_id=user.id, text=text)
-    delivered = await notify_resident(
+    entry = await context.store.add_to_thread(
+        proposal.id, author="staff", author_id=user.id, text=text
+    )
+    await notify_resident(
         context,
         proposal,
+        f"answer:{entry.id}",
         N_("💬 The Development Office answered your proposal {reference}:\n\n{answer}"),
         answer=text,
     )
-    await context.bot.send_message(
+    confirmation = await context.bot.send_message(
         chat.id,
-        _("✅ Answer to {reference} sent to the resident.").format(reference=proposal.reference)
-        if delivered
-        else _(
-            "⚠️ The answer to {reference} is saved and shows in the resident's “My "
-            "submissions”, but Telegram did not deliver it (the resident may have blocked the bot)."
-        ).format(reference=proposal.reference),
+        _("✅ Answer to {reference} sent to the resident.").format(reference=proposal.reference),
+    )
+    # A reply to this confirmation answers the same proposal again.
+    await context.store.record_staff_post(
+        proposal.id, confirmation.chat_id, confirmation.message_id, role="staff_part"
     )
 
 

@@ -33,6 +33,10 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
+    async def sleep(self, seconds: float) -> None:
+        """What the bot's outbox and scheduler "sleep" on: time passes at once."""
+        self.now += timedelta(seconds=seconds)
+
 
 @dataclass
 class Harness:
@@ -79,12 +83,23 @@ async def start_app(fake: FakeTelegram, settings: Settings, clock: FakeClock) ->
         get_updates_request=FakeTelegramRequest(fake),
         clock=clock,
         token=fake.token,
-        rate_limit=False,  # the rate limiter really sleeps; the fake does not need it
+        rate_limit=False,  # PTB's rate limiter really sleeps; the fake does not need it
+        background=False,  # no loops: each delivery below settles the outbox and schedule
+        sleep=clock.sleep,
     )
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
     fake.deliver_to(app)
+    handle = fake.deliver
+
+    async def deliver_and_settle(update: dict[str, object]) -> None:
+        # As a person sees it: the reply, and then whatever the bot sends on its own.
+        await handle(update)
+        await app.settle()
+
+    fake.deliver = deliver_and_settle
+    await app.settle()
     return app
 
 

@@ -1,0 +1,95 @@
+"""The update journal: every update is written here as it arrives and struck off in the same
+transaction as its effects, its outbox rows and the conversation state it led to. What a crash
+leaves here is handled at the next start. Handled updates are recognised by their ids, kept for a
+bounded time — not by "at or below the highest id seen": after a week without updates Telegram
+picks the next id at random, often lower.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.clock import to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JournaledUpdate:
+    update_id: int
+    payload: str
+    attempts: int
+
+
+class Journal:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def arrive(self, update_id: int, payload: str) -> str:
+        """Journals an update as it arrives (its own commit, before it waits anywhere).
+        Returns "new", "pending" (journaled before, not finished) or "done" (handled before:
+        Telegram re-sent it)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO update_journal (update_id, payload, attempts, received_at)"
+                " SELECT ?, ?, 0, ? WHERE NOT EXISTS"
+                " (SELECT 1 FROM processed_updates WHERE update_id = ?)"
+                " ON CONFLICT (update_id) DO NOTHING",
+                (update_id, payload, to_text(self.store.clock()), update_id),
+            )
+            if cursor.rowcount:
+                return "new"
+            rows = await self.store._fetch(
+                "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+            )
+        return "done" if rows else "pending"
+
+    async def is_pending(self, update_id: int) -> bool:
+        rows = await self.store._fetch(
+            "SELECT 1 FROM update_journal WHERE update_id = ?", (update_id,)
+        )
+        return bool(rows)
+
+    async def count_attempt(self, update_id: int) -> int:
+        """Counts one more attempt at an interrupted update (its own commit, so an update that
+        kills the bot every time is given up after a few starts instead of forever)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE update_journal SET attempts = attempts + 1 WHERE update_id = ?"
+                " RETURNING attempts",
+                (update_id,),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        return int(row[0]) if row else 0
+
+    async def finish(self, update_id: int) -> None:
+        """Strikes the update off: part of the transaction that commits its effects."""
+        async with self.store._write() as db:
+            await db.execute("DELETE FROM update_journal WHERE update_id = ?", (update_id,))
+            await db.execute(
+                "INSERT INTO processed_updates (update_id, finished_at) VALUES (?, ?)"
+                " ON CONFLICT (update_id) DO NOTHING",
+                (update_id, to_text(self.store.clock())),
+            )
+
+    async def unfinished(self) -> list[JournaledUpdate]:
+        """Updates a crash interrupted, in the order they arrived."""
+        rows = await self.store._fetch(
+            "SELECT update_id, payload, attempts FROM update_journal ORDER BY received_at, rowid"
+        )
+        return [JournaledUpdate(row[0], row[1], row[2]) for row in rows]
+
+    async def forget_handled_before(self, moment: datetime) -> int:
+        """Drops the ids of updates handled before `moment` (Telegram re-sends for a day)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM processed_updates WHERE finished_at < ?", (to_text(moment),)
+            )
+            return cursor.rowcount

@@ -1,0 +1,191 @@
+"""The outbox's SQL: notices waiting to be sent, and what became of each.
+
+A row is written by `enqueue` inside the transaction of the change that causes it; the sender
+(bot/outbox.py) reads committed rows only, claims one before calling Telegram and settles it
+after, so a crash between the two leaves it "uncertain" rather than sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import from_text, to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+# Settled rows end in one of these.
+FINAL_STATUSES = ("sent", "uncertain", "failed", "unreachable")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    key: str
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    purpose: dict[str, Any]
+    attempts: int
+    not_before: datetime
+
+
+class Outbox:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def enqueue(
+        self,
+        key: str,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        *,
+        purpose: dict[str, Any] | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Adds a message to send; False if one with this key exists (a replay)."""
+        now = self.store.clock()
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO outbox (key, chat_id, method, payload, purpose, not_before,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (
+                    key,
+                    chat_id,
+                    method,
+                    json.dumps(payload, ensure_ascii=False),
+                    json.dumps(purpose) if purpose else None,
+                    to_text(not_before or now),
+                    to_text(now),
+                ),
+            )
+            return cursor.rowcount > 0
+
+    async def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        """The oldest pending row of each chat, if it is due: one chat's messages go in order."""
+        rows = await self.store._fetch(
+            "SELECT o.id, o.key, o.chat_id, o.method, o.payload, o.purpose, o.attempts,"
+            " o.not_before FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox"
+            " WHERE status = 'pending' GROUP BY chat_id) head ON o.id = head.id"
+            " WHERE o.not_before <= ? ORDER BY o.not_before, o.id LIMIT ?",
+            (to_text(now), limit),
+        )
+        return [_delivery(row) for row in rows]
+
+    async def next_due_at(self) -> datetime | None:
+        rows = await self.store._fetch(
+            "SELECT MIN(not_before) FROM outbox WHERE status = 'pending'"
+        )
+        return from_text(rows[0][0]) if rows and rows[0][0] else None
+
+    async def claim(self, delivery_id: int) -> None:
+        """Marks a row as being sent, committed before the call to Telegram."""
+        async with self.store._write() as db:
+            await db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
+                (delivery_id,),
+            )
+
+    async def settle(
+        self,
+        delivery: Delivery,
+        status: str,
+        *,
+        message_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Records how a send ended and, for a sent message, what it was for (the staff post of
+        a proposal, a follow-up's post) — in one transaction."""
+        if status not in FINAL_STATUSES:
+            raise ValueError(status)
+        now = to_text(self.store.clock())
+        async with self.store._write() as db:
+            await db.execute(
+                "UPDATE outbox SET status = ?, message_id = ?, error = ?, settled_at = ?"
+                " WHERE id = ?",
+                (status, message_id, error, now, delivery.id),
+            )
+            if status == "sent" and message_id is not None:
+                await self._record_purpose(delivery, message_id)
+            if status == "unreachable":
+                await db.execute(
+                    "UPDATE residents SET unreachable_at = ? WHERE user_id = ?"
+                    " AND unreachable_at IS NULL",
+                    (now, delivery.chat_id),
+                )
+
+    async def _record_purpose(self, delivery: Delivery, message_id: int) -> None:
+        purpose = delivery.purpose
+        proposal_id = purpose.get("proposal_id")
+        if purpose.get("kind") in ("proposal_post", "thread_post", "staff_part") and proposal_id:
+            await self.store.record_staff_post(
+                int(proposal_id),
+                delivery.chat_id,
+                message_id,
+                role=str(purpose["kind"]),
+                thread_message_id=purpose.get("thread_message_id"),
+            )
+
+    async def retry_later(self, delivery_id: int, when: datetime, error: str) -> None:
+        """Back to pending, due again at `when` (a 429's retry_after, or a backoff)."""
+        async with self.store._write() as db:
+            await db.execute(
+                "UPDATE outbox SET status = 'pending', not_before = ?, error = ? WHERE id = ?",
+                (to_text(when), error, delivery_id),
+            )
+
+    async def uncertain_after_crash(self) -> int:
+        """Rows claimed but never settled: the process died during the call to Telegram, which
+        may or may not have delivered them. Sending again could repeat them; they are marked
+        uncertain (at start-up, before the sender runs)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'uncertain', settled_at = ?,"
+                " error = 'interrupted while sending' WHERE status = 'sending'",
+                (to_text(self.store.clock()),),
+            )
+            return cursor.rowcount
+
+    async def message_of(self, key: str) -> tuple[str, int | None] | None:
+        """(status, Telegram message id) of the row with this key, if there is one."""
+        rows = await self.store._fetch(
+            "SELECT status, message_id FROM outbox WHERE key = ?", (key,)
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.store._fetch("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        return {row[0]: row[1] for row in rows}
+
+    async def deliveries_to(self, chat_id: int) -> list[tuple[str, str]]:
+        """(key, status) of every row for one chat, oldest first."""
+        rows = await self.store._fetch(
+            "SELECT key, status FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def forget_settled_before(self, moment: datetime) -> int:
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM outbox WHERE status != 'pending' AND status != 'sending'"
+                " AND settled_at < ?",
+                (to_text(moment),),
+            )
+            return cursor.rowcount
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row[0],
+        key=row[1],
+        chat_id=row[2],
+        method=row[3],
+        payload=json.loads(row[4]),
+        purpose=json.loads(row[5]) if row[5] else {},
+        attempts=row[6],
+        not_before=from_text(row[7]),
+    )

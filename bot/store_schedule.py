@@ -1,0 +1,105 @@
+"""The stored schedule's SQL: jobs due at a time. The scheduler (bot/scheduler.py) runs what is
+due; this table is the truth, so a restart re-arms everything and a job that came due while the
+bot was down runs once when it starts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import from_text, to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    key: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Schedule:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def plan(
+        self, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
+    ) -> bool:
+        """Schedules a job; False if one with this key exists already (a replay)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO scheduled_jobs (key, kind, due_at, payload) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (key, kind, to_text(due_at), json.dumps(payload or {})),
+            )
+            return cursor.rowcount > 0
+
+    async def cancel(self, key: str) -> bool:
+        """Cancels a pending job (a reminder for a booking that was cancelled)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE scheduled_jobs SET status = 'cancelled' WHERE key = ?"
+                " AND status = 'pending'",
+                (key,),
+            )
+            return cursor.rowcount > 0
+
+    async def due(self, now: datetime, limit: int = 50) -> list[Job]:
+        rows = await self.store._fetch(
+            "SELECT id, key, kind, due_at, payload, attempts FROM scheduled_jobs"
+            " WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (to_text(now), limit),
+        )
+        return [
+            Job(row[0], row[1], row[2], from_text(row[3]), json.loads(row[4]), row[5])
+            for row in rows
+        ]
+
+    async def next_due_at(self) -> datetime | None:
+        rows = await self.store._fetch(
+            "SELECT MIN(due_at) FROM scheduled_jobs WHERE status = 'pending'"
+        )
+        return from_text(rows[0][0]) if rows and rows[0][0] else None
+
+    async def finish(self, job: Job) -> None:
+        """Marks a job done: part of the transaction that commits what it did."""
+        async with self.store._write() as db:
+            await db.execute(
+                "UPDATE scheduled_jobs SET status = 'done', finished_at = ?, attempts ="
+                " attempts + 1 WHERE id = ?",
+                (to_text(self.store.clock()), job.id),
+            )
+
+    async def fail(self, job: Job, error: str, *, retry_at: datetime | None) -> None:
+        """A job that raised: tried again at `retry_at`, or given up."""
+        async with self.store._write() as db:
+            if retry_at is None:
+                await db.execute(
+                    "UPDATE scheduled_jobs SET status = 'failed', attempts = attempts + 1,"
+                    " error = ?, finished_at = ? WHERE id = ?",
+                    (error, to_text(self.store.clock()), job.id),
+                )
+            else:
+                await db.execute(
+                    "UPDATE scheduled_jobs SET attempts = attempts + 1, error = ?, due_at = ?"
+                    " WHERE id = ?",
+                    (error, to_text(retry_at), job.id),
+                )
+
+    async def pending(self, kind: str | None = None) -> list[Job]:
+        rows = await self.store._fetch(
+            "SELECT id, key, kind, due_at, payload, attempts FROM scheduled_jobs"
+            " WHERE status = 'pending' AND (? IS NULL OR kind = ?) ORDER BY due_at, id",
+            (kind, kind),
+        )
+        return [
+            Job(row[0], row[1], row[2], from_text(row[3]), json.loads(row[4]), row[5])
+            for row in rows
+        ]
