@@ -95,6 +95,8 @@ class BotApplication(Application):
     scheduler: Scheduler
     # False in tests and the scripted demo: they call settle() instead of running loops.
     background: bool
+    # The main menu's entries (handlers.menu.MenuEntry), in order; set by handlers.register.
+    menu: list[Any]
 
     async def initialize(self) -> None:
         await self.store.open()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
-from telegram import InlineKeyboardButton, Update
-from telegram.ext import CallbackQueryHandler
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 
 def paging_row(
@@ -32,14 +29,8 @@ def page_count(total: int, page_size: int) -> int:
     return max(1, -(-total // page_size))
 
 
-ButtonCallback = Callable[[Update, Any], Coroutine[Any, Any, Any]]
-
-
-def button_router(prefix: str) -> Callable[[str, ButtonCallback], CallbackQueryHandler[Any, Any]]:
-    """`on = button_router("mine:")`, then `on(r"open:\\d+", open_one)`: a handler for the
-    buttons of one flow whose whole callback data matches prefix + pattern."""
-
-    def on(pattern: str, callback: ButtonCallback) -> CallbackQueryHandler[Any, Any]:
-        return CallbackQueryHandler(callback, pattern=f"^{re.escape(prefix)}{pattern}$")
-
-    return on
+def inline_keyboard(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
+    """The rows as an inline keyboard, or None when there are none: an empty keyboard is sent
+    as `{}`, which Telegram refuses ("can't parse reply keyboard markup")."""
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None

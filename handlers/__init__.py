@@ -31,6 +31,13 @@ from handlers import (
 
 
 def register(app: BotApplication) -> None:
+    # The main menu, in this order; each entry belongs to (and is handled by) its flow.
+    app.menu = [
+        proposals.MENU_ENTRY,
+        my_submissions.MENU_ENTRY,
+        onboarding.LANGUAGE_ENTRY,
+        onboarding.HELP_ENTRY,
+    ]
     for group, group_handlers in middleware.handlers().items():
         app.add_handlers(group_handlers, group=group)
     # Replies to the bot's prompts reach the prompt's flow, whatever flow is active.

@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.app import BotContext
-from handlers.onboarding import main_menu, show_main_menu
+from handlers.menu import main_menu
+from handlers.onboarding import show_main_menu
 
 
 async def cancel_outside_flow(update: Update, context: BotContext) -> None:

@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from bot.app import BotContext, resident_of_this_update
+from bot.callbacks import audience_of
 from bot.flood import FloodGuard
 from bot.i18n import N_, STAFF_LANGUAGE, negotiate
 from bot.staff_chat import post_to_staff, staff_text
@@ -52,11 +53,17 @@ def _served(update: Update, context: BotContext) -> bool:
 
 async def keep_to_served_chats(update: Update, context: BotContext) -> None:
     """Residents are served in private chats and staff in the staff chat; anywhere else the bot
-    says so once, leaves, and ignores what it still receives."""
+    says so once, leaves, and ignores what it still receives. In the staff chat only staff
+    buttons work: a member forging a resident's button there gets nothing posted."""
+    query = update.callback_query
+    chat = update.effective_chat
+    in_group = chat is not None and chat.type != ChatType.PRIVATE
+    if query is not None and in_group and audience_of(query.data) != "staff":
+        await query.answer(context.gettext("This button is no longer active."))
+        raise ApplicationHandlerStop
     if _served(update, context):
         return
     member: ChatMemberUpdated | None = update.my_chat_member
-    chat = update.effective_chat
     added = member is not None and member.new_chat_member.status in (
         ChatMemberStatus.MEMBER,
         ChatMemberStatus.ADMINISTRATOR,

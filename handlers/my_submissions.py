@@ -18,15 +18,19 @@ from telegram.ext import (
 )
 
 from bot.app import BotContext
-from bot.keyboards import button_router, page_count, paging_row
+from bot.callbacks import Buttons, button_id
+from bot.i18n import N_
+from bot.keyboards import page_count, paging_row
 from bot.proposals import TEXT_MAX, attachments_summary, status_name, theme_name
 from bot.store_proposals import Proposal
 from bot.text import escape, send_long, shorten
 from handlers.flows import end_flows
-from handlers.onboarding import main_menu
+from handlers.menu import MenuEntry, main_menu
 from handlers.staff_proposals import post_follow_up, post_withdrawal
 
 PREFIX = "mine:"
+BUTTONS = Buttons(PREFIX, audience="resident")
+MENU_ENTRY = MenuEntry(N_("📂 My submissions"), "mine")
 PAGE_SIZE = 5
 NAME = "follow_up"
 WRITING = "writing"
@@ -43,8 +47,7 @@ async def show_list(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        tail = (query.data or "").removeprefix(f"{PREFIX}page:")
-        page = int(tail) if tail.isdigit() else 0
+        page = button_id(context) if context.matches else 0
     total = await context.store.count_proposals_of(user.id)
     if total == 0:
         await context.bot.send_message(
@@ -95,8 +98,7 @@ async def own_proposal(update: Update, context: BotContext) -> Proposal | None:
     """The proposal a button names, if it is the presser's own; else says it is not there."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    tail = (query.data or "").rsplit(":", 1)[-1]
-    proposal = await context.store.proposal(int(tail)) if tail.isdigit() else None
+    proposal = await context.store.proposal(button_id(context))
     if proposal is None or proposal.resident_id != user.id:
         await query.answer(context.gettext("This proposal is not available."), show_alert=True)
         return None
@@ -351,14 +353,14 @@ def prompt_reply_handlers() -> list[BaseHandler]:
 def handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
 
-    on = button_router(PREFIX)
+    on = BUTTONS.on
 
     return [
         ConversationHandler(
             name=NAME,
             persistent=True,
             allow_reentry=True,
-            entry_points=[on(r"follow:\d+", ask_follow_up)],
+            entry_points=[on("follow:{id}", ask_follow_up)],
             states={
                 WRITING: [
                     MessageHandler(private & filters.TEXT & ~filters.COMMAND, follow_up_received),
@@ -368,9 +370,9 @@ def handlers() -> list[BaseHandler]:
             fallbacks=[CommandHandler("cancel", cancel_follow_up), on("cancel", cancel_follow_up)],
         ),
         CommandHandler("mine", show_list, filters=private),
-        CallbackQueryHandler(show_list, pattern="^menu:mine$"),
-        on(r"page:\d+", show_list),
-        on(r"open:\d+", open_one),
-        on(r"withdraw:\d+", ask_withdraw),
-        on(r"withdrawyes:\d+", withdraw),
+        CallbackQueryHandler(show_list, pattern=MENU_ENTRY.pattern),
+        on("page:{id}", show_list),
+        on("open:{id}", open_one),
+        on("withdraw:{id}", ask_withdraw),
+        on("withdrawyes:{id}", withdraw),
     ]

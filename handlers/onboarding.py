@@ -21,30 +21,17 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.app import BotContext
+from bot.callbacks import Buttons, button_args
 from bot.config import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES, negotiate, translator
+from bot.i18n import LANGUAGE_NAMES, N_, negotiate, translator
 from handlers.commands import command_menu
+from handlers.menu import MenuEntry, main_menu
 
-PREFIX_LANGUAGE = "lang:"
-PREFIX_MENU = "menu:"
+LANGUAGE_BUTTONS = Buttons("lang:", audience="resident")
+LANGUAGE_ENTRY = MenuEntry(N_("🌐 Language"), "language")
+HELP_ENTRY = MenuEntry(N_("❓ Help"), "help")
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PENDING_PAYLOAD = "start_payload"  # user_data key: a deep link waiting for the language choice
-
-
-def main_menu(context: BotContext) -> InlineKeyboardMarkup:
-    """The main menu in the person's language: one entry per row, thumbs are short."""
-    _ = context.gettext
-    entries = [
-        (_("📝 Submit a proposal"), "propose"),
-        (_("📅 Book a meeting with the Development Office"), "book"),
-        (_("👥 Working-group meetings"), "meetings"),
-        (_("📂 My submissions and bookings"), "mine"),
-        (_("🌐 Language"), "language"),
-        (_("❓ Help"), "help"),
-    ]
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=PREFIX_MENU + key)] for label, key in entries]
-    )
 
 
 async def show_main_menu(update: Update, context: BotContext) -> None:
@@ -64,7 +51,7 @@ def language_picker(context: BotContext, suggested: str) -> InlineKeyboardMarkup
             [
                 InlineKeyboardButton(
                     ("✅ " if lang == suggested else "") + LANGUAGE_NAMES[lang],
-                    callback_data=PREFIX_LANGUAGE + lang,
+                    callback_data=LANGUAGE_BUTTONS.data(lang),
                 )
             ]
             for lang in order
@@ -114,9 +101,9 @@ async def choose_language(update: Update, context: BotContext) -> None:
 async def language_chosen(update: Update, context: BotContext) -> None:
     """Stores the chosen language, confirms it in that language, then welcomes or shows the menu."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.data is None:
+    if query is None or user is None:
         return
-    language = query.data.removeprefix(PREFIX_LANGUAGE)
+    (language,) = button_args(context)
     if language not in LANGUAGES:
         await query.answer()
         return
@@ -152,8 +139,7 @@ async def welcome(update: Update, context: BotContext, *, first_time: bool) -> N
             chat.id,
             _(
                 "Welcome! Here you can take part in the {programme}: send proposals to its "
-                "working groups, book a meeting with the Development Office and follow the "
-                "working groups' meetings."
+                "working groups and follow each one to the Development Office's answer."
             ).format(programme=municipality.programme(lang)),
         )
         await context.bot.send_message(chat.id, short_privacy_notice(context))
@@ -164,6 +150,8 @@ async def welcome(update: Update, context: BotContext, *, first_time: bool) -> N
 
 async def deep_link_offer(update: Update, context: BotContext) -> None:
     """A /start payload from a poster or QR code (a theme) becomes a button to act on it."""
+    from handlers.proposals import BUTTONS as proposal_buttons  # it imports this module
+
     payload = context.user_data.pop(PENDING_PAYLOAD, None)
     chat = update.effective_chat
     theme = context.municipality.theme(payload) if payload else None
@@ -180,7 +168,7 @@ async def deep_link_offer(update: Update, context: BotContext) -> None:
                 [
                     InlineKeyboardButton(
                         _("📝 Submit a proposal on this theme"),
-                        callback_data=f"prop:theme:{theme.slug}",
+                        callback_data=proposal_buttons.data("theme", theme.slug),
                     )
                 ]
             ]
@@ -269,29 +257,6 @@ async def menu_command(update: Update, context: BotContext) -> None:
     await show_main_menu(update, context)
 
 
-async def not_ready(update: Update, context: BotContext) -> None:
-    """A menu entry whose flow is not built yet: say so, and say what works today."""
-    _ = context.gettext
-    query = update.callback_query
-    chat = update.effective_chat
-    if query is not None:
-        await query.answer()
-    if chat is not None:
-        municipality = context.municipality
-        await context.bot.send_message(
-            chat.id,
-            _(
-                "This part of the bot is not ready yet — sorry. Until it is, you can write to "
-                "{email} or visit the {reception}, {address}."
-            ).format(
-                email=municipality.email,
-                reception=municipality.reception_venue.name(context.language),
-                address=municipality.reception_venue.address,
-            ),
-            reply_markup=main_menu(context),
-        )
-
-
 async def myid(update: Update, context: BotContext) -> None:
     """Tells a person their Telegram id (an admin needs it to add them as a specialist)."""
     _ = context.gettext
@@ -310,8 +275,7 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("privacy", privacy, filters=private),
         CommandHandler("help", help_command, filters=private),
         CommandHandler("myid", myid),
-        CallbackQueryHandler(language_chosen, pattern=f"^{PREFIX_LANGUAGE}"),
-        CallbackQueryHandler(choose_language, pattern=f"^{PREFIX_MENU}language$"),
-        CallbackQueryHandler(help_command, pattern=f"^{PREFIX_MENU}help$"),
-        CallbackQueryHandler(not_ready, pattern=f"^{PREFIX_MENU}(book|meetings)$"),
+        LANGUAGE_BUTTONS.on("{word}", language_chosen),
+        CallbackQueryHandler(choose_language, pattern=LANGUAGE_ENTRY.pattern),
+        CallbackQueryHandler(help_command, pattern=HELP_ENTRY.pattern),
     ]

@@ -31,13 +31,14 @@ from telegram.ext import (
 )
 
 from bot.app import BotContext
-from bot.keyboards import button_router
+from bot.callbacks import Buttons, button_args
+from bot.i18n import N_
 from bot.proposals import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
 from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
 from bot.text import escape, send_long, shorten
 from handlers import onboarding
 from handlers.flows import end_flows
-from handlers.onboarding import main_menu
+from handlers.menu import MenuEntry, main_menu
 from handlers.staff_proposals import post_new_proposal
 
 NAME = "proposal"
@@ -53,6 +54,8 @@ DRAFT_FOUND, THEME, TEXT, ATTACHMENTS, CONTACT, CONSENT, PREVIEW, EDIT_TEXT = (
     "edit_text",
 )
 PREFIX = "prop:"
+BUTTONS = Buttons(PREFIX, audience="resident")
+MENU_ENTRY = MenuEntry(N_("📝 Submit a proposal"), "propose")
 END = ConversationHandler.END
 State = str | int  # a state name, or END
 
@@ -224,9 +227,9 @@ async def theme_pressed_outside_flow(update: Update, context: BotContext) -> Sta
 async def theme_chosen(update: Update, context: BotContext) -> State:
     """Stores the chosen theme in a new draft and asks for the text."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     await query.answer()
-    slug = query.data.removeprefix(f"{PREFIX}theme:")
+    (slug,) = button_args(context)
     if context.municipality.theme(slug) is None:
         return THEME
     if not await may_submit(update, context):
@@ -533,9 +536,9 @@ async def ask_consent(update: Update, context: BotContext) -> State:
 async def consent_given(update: Update, context: BotContext) -> State:
     """Stores whether the resident wants to be contacted; without consent the details go."""
     query, user = update.callback_query, update.effective_user
-    assert query is not None and query.data is not None and user is not None
+    assert query is not None and user is not None
     await query.answer()
-    if query.data.endswith(":1"):
+    if button_args(context) == ("1",):
         await context.store.save_draft(user.id, wants_contact=1)
     else:
         # Contact details kept without consent would be data we may not use: drop them.
@@ -699,7 +702,7 @@ def handlers() -> list[BaseHandler]:
     anything = private & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     theme_link = filters.Regex(re.compile(r"^/start [a-z][a-z0-9_]*$"))
 
-    on = button_router(PREFIX)
+    on = BUTTONS.on
 
     return [
         ConversationHandler(
@@ -708,9 +711,9 @@ def handlers() -> list[BaseHandler]:
             allow_reentry=True,
             entry_points=[
                 CommandHandler("propose", ask_theme, filters=private),
-                CallbackQueryHandler(ask_theme, pattern="^menu:propose$"),
+                CallbackQueryHandler(ask_theme, pattern=MENU_ENTRY.pattern),
                 CommandHandler("start", start_on_theme_link, filters=private & theme_link),
-                on(r"theme:\w+", theme_pressed_outside_flow),
+                on("theme:{word}", theme_pressed_outside_flow),
             ],
             states={
                 DRAFT_FOUND: [
@@ -718,7 +721,7 @@ def handlers() -> list[BaseHandler]:
                     on("anew", start_anew),
                     MessageHandler(anything, draft_choice_expected),
                 ],
-                THEME: [on(r"theme:\w+", theme_chosen), MessageHandler(anything, theme_expected)],
+                THEME: [on("theme:{word}", theme_chosen), MessageHandler(anything, theme_expected)],
                 TEXT: [
                     MessageHandler(
                         private & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, text_received
@@ -736,7 +739,7 @@ def handlers() -> list[BaseHandler]:
                     MessageHandler(anything, contact_expected),
                 ],
                 CONSENT: [
-                    on(r"consent:[01]", consent_given),
+                    on("consent:([01])", consent_given),
                     MessageHandler(anything, consent_expected),
                 ],
                 PREVIEW: [

@@ -12,21 +12,22 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.app import BotContext
 from bot.auth import staff_only
+from bot.callbacks import Buttons, button_args
 from bot.export import export_proposals
-from bot.keyboards import button_router, page_count, paging_row
+from bot.keyboards import inline_keyboard, page_count, paging_row
 from bot.proposals import attachments_summary, status_name, theme_name
 from bot.store_proposals import OPEN_STATUSES
 from bot.text import send_long, split_for_telegram
 from handlers.staff_admin import send_transcript
 from handlers.staff_proposals import (
     ANSWER_MAX,
-    PREFIX,
-    callback_parts,
     card_buttons,
     proposal_card,
     proposal_from_button,
 )
 
+PREFIX = "sd:"
+BUTTONS = Buttons(PREFIX, audience="staff")
 PAGE_SIZE = 8
 
 
@@ -48,7 +49,7 @@ async def list_themes(update: Update, context: BotContext) -> None:
     def button(label: str, theme: str, status: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(label, callback_data=f"{PREFIX}list:{theme}:{status}:0")
 
-    rows = [[button(_("All open ({n})").format(n=total), "all", "any")]]
+    rows = [[button(_("All open ({n})").format(n=total), "all", "any")]] if total else []
     rows += [
         [button(f"{status_name(context.tr, status)} ({per_status[status]})", "all", status)]
         for status in OPEN_STATUSES
@@ -66,7 +67,7 @@ async def list_themes(update: Update, context: BotContext) -> None:
     await context.bot.send_message(
         chat.id,
         context.ngettext("{n} open proposal.", "{n} open proposals.", total).format(n=total),
-        reply_markup=InlineKeyboardMarkup(rows),
+        reply_markup=inline_keyboard(rows),
     )
 
 
@@ -76,13 +77,10 @@ async def list_page(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.callback_query
     assert query is not None
-    parts = callback_parts(query.data)
-    if len(parts) != 4 or not parts[3].isdigit():
-        await query.answer()
-        return
-    theme = None if parts[1] == "all" else parts[1]
-    status = parts[2] if parts[2] in OPEN_STATUSES else None
-    page = int(parts[3])
+    theme_key, status_key, page_text = button_args(context)
+    theme = None if theme_key == "all" else theme_key
+    status = status_key if status_key in OPEN_STATUSES else None
+    page = int(page_text)
     proposals, total = await context.store.open_proposals(
         theme=theme, status=status, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
@@ -102,7 +100,7 @@ async def list_page(update: Update, context: BotContext) -> None:
         page_size=PAGE_SIZE,
         previous_label=_("◀️ Previous"),
         next_label=_("Next ▶️"),
-        data_for=lambda n: f"{PREFIX}list:{parts[1]}:{parts[2]}:{n}",
+        data_for=lambda n: BUTTONS.data("list", theme_key, status_key, n),
     )
     if navigation:
         rows.append(navigation)
@@ -116,7 +114,7 @@ async def list_page(update: Update, context: BotContext) -> None:
             page=page + 1,
             pages=page_count(total, PAGE_SIZE),
         ),
-        reply_markup=InlineKeyboardMarkup(rows),
+        reply_markup=inline_keyboard(rows),
     )
 
 
@@ -238,7 +236,7 @@ async def export(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler]:
-    on = button_router(PREFIX)
+    on = BUTTONS.on
 
     return [
         CommandHandler("proposals", list_themes),
@@ -246,7 +244,7 @@ def handlers() -> list[BaseHandler]:
         CommandHandler("addtemplate", add_template),
         CommandHandler("deltemplate", delete_template),
         CommandHandler("export", export),
-        on(r"list:\w+:\w+:\d+", list_page),
-        on(r"open:\d+", open_proposal),
-        on(r"conv:\d+", whole_conversation),
+        on("list:{word}:{word}:{id}", list_page),
+        on("open:{id}", open_proposal),
+        on("conv:{id}", whole_conversation),
     ]

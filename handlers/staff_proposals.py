@@ -24,8 +24,8 @@ from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.app import BotContext
 from bot.auth import staff_only
+from bot.callbacks import Buttons, button_args, button_id
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
-from bot.keyboards import button_router
 from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
 from bot.store_proposals import STATUSES, Attachment, Proposal, ThreadMessage
@@ -34,6 +34,7 @@ from bot.text import split_for_telegram
 log = logging.getLogger(__name__)
 
 PREFIX = "sp:"
+BUTTONS = Buttons(PREFIX, audience="staff")
 ANSWER_MAX = 3800  # leaves room for the notice around it within Telegram's 4096
 # Prompts the bot sends staff start with this mark, so a reply to one is recognisable anywhere.
 PROMPT_MARK = "✍️"
@@ -227,19 +228,11 @@ async def refresh_card(context: BotContext, message: Message | None, proposal: P
 # -- buttons on the post --------------------------------------------------------------------------
 
 
-def callback_parts(data: str | None) -> list[str]:
-    return (data or "").removeprefix(PREFIX).split(":")
-
-
-async def proposal_from_button(
-    update: Update, context: BotContext, index: int = 1
-) -> Proposal | None:
+async def proposal_from_button(update: Update, context: BotContext) -> Proposal | None:
+    """The proposal a staff button names (its first `{id}`); says so when it is gone."""
     query = update.callback_query
     assert query is not None
-    parts = callback_parts(query.data)
-    proposal = None
-    if len(parts) > index and parts[index].isdigit():
-        proposal = await context.store.proposal(int(parts[index]))
+    proposal = await context.store.proposal(button_id(context))
     if proposal is None:
         await query.answer(context.gettext("This proposal no longer exists."), show_alert=True)
     return proposal
@@ -298,11 +291,10 @@ async def remember_prompt(
 async def send_template(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    parts = callback_parts(query.data)
     proposal = await proposal_from_button(update, context)
     if proposal is None:
         return
-    template = await context.store.answer_template(int(parts[2])) if parts[2].isdigit() else None
+    template = await context.store.answer_template(button_id(context, 1))
     if template is None:
         await query.answer(context.gettext("This saved answer no longer exists."), show_alert=True)
         return
@@ -350,11 +342,15 @@ async def set_status(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parts = callback_parts(query.data)
     proposal = await proposal_from_button(update, context)
-    if proposal is None or len(parts) != 4 or parts[2] not in STATUSES or not parts[3].isdigit():
+    if proposal is None:
         return
-    status, seen = parts[2], int(parts[3])
+    _id, status, seen_text = button_args(context)
+    seen = int(seen_text)
+    if status not in STATUSES:
+        # Only a forged button names another status ("withdrawn" is the resident's to set).
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
     if proposal.status in ("withdrawn", "spam"):
         await query.answer(
             _("{reference} is closed: “{status}”.").format(
@@ -473,12 +469,11 @@ async def confirm_spam(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    parts = callback_parts(query.data)
     proposal = await proposal_from_button(update, context)
-    if proposal is None or len(parts) != 3 or not parts[2].isdigit():
+    if proposal is None:
         return
     changed = await context.store.change_status(
-        proposal.id, "spam", by=user.id, seen_version=int(parts[2])
+        proposal.id, "spam", by=user.id, seen_version=button_id(context, 1)
     )
     if changed is None:
         await query.answer(
@@ -586,15 +581,15 @@ async def deliver_answer(
 
 
 def handlers() -> list[BaseHandler]:
-    on = button_router(PREFIX)
+    on = BUTTONS.on
 
     return [
-        on(r"answer:\d+", ask_answer),
-        on(r"tpl:\d+:\d+", send_template),
-        on(r"status:\d+", show_status_choices),
-        on(r"back:\d+", back_to_card),
-        on(r"set:\d+:\w+:\d+", set_status),
-        on(r"spam:\d+", ask_spam),
-        on(r"spamyes:\d+:\d+", confirm_spam),
+        on("answer:{id}", ask_answer),
+        on("tpl:{id}:{id}", send_template),
+        on("status:{id}", show_status_choices),
+        on("back:{id}", back_to_card),
+        on("set:{id}:{word}:{id}", set_status),
+        on("spam:{id}", ask_spam),
+        on("spamyes:{id}:{id}", confirm_spam),
         MessageHandler(filters.TEXT & ~filters.COMMAND & REPLY_TO_STAFF_WORK, staff_reply),
     ]
