@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import translator
-
 from tests.conftest import Harness, t
 from tests.test_proposals import specialist, submit
 
