@@ -18,7 +18,7 @@ from telegram import Update
 
 from bot.app import BotApplication, build_application
 from bot.config import Settings
-from bot.fake_telegram import FakeMessage, FakeTelegram, FakeUser, serve
+from fake_telegram import FakeMessage, FakeTelegram, FakeUser, serve
 
 DEMO_STAFF_CHAT = -1009000000001
 DEMO_ADMIN = 900000001
