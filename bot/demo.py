@@ -3,16 +3,20 @@
 No token and no internet: the fake Bot API runs on 127.0.0.1, the bot polls it exactly as it
 would poll Telegram, and this terminal is the resident's Telegram app. Type text or commands;
 press a button by its number; see `HELP` for the rest. `--script FILE` plays the same lines
-from a file and prints the transcript (CI runs one).
+from a file and prints the transcript (CI runs one). Ctrl-C, Ctrl-D and `:quit` end it at once,
+shutting the bot down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 from telegram import Update
 
@@ -31,7 +35,71 @@ Type a message or a /command and press Enter. Buttons under the bot's messages a
   :photo  :document  :voice  :sticker  :location  :contact   send one of these
   :staff     act as a Development Office specialist in the staff chat (:resident to go back)
   :reply TEXT   (as staff) reply to the newest post in the staff chat with TEXT
-  :help  :quit"""
+  :help      this list
+  :quit      leave the demo (Ctrl-D and Ctrl-C too)"""
+
+
+class LineSource(Protocol):
+    """Where typed lines come from: the terminal, or whatever a test feeds in."""
+
+    async def readline(self) -> bytes | str | None:
+        """The next line without its line break; None at the end of input (Ctrl-D)."""
+        ...
+
+
+class StdinLines:
+    """Lines from standard input, read on the event loop (no thread).
+
+    A thread blocked in input() kept the process alive after Ctrl-C; here a Ctrl-C cancels the
+    read like any other await. Bytes come raw so that the demo decides how to decode them.
+    """
+
+    def __init__(self, fd: int = 0) -> None:
+        self._fd = fd
+        self._buffer = b""
+        self._eof = False
+
+    async def readline(self) -> bytes | None:
+        while b"\n" not in self._buffer and not self._eof:
+            chunk = await self._read()
+            self._buffer += chunk
+            self._eof = not chunk
+        if not self._buffer:
+            return None
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    async def _read(self) -> bytes:
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        try:
+            loop.add_reader(self._fd, ready)
+        except (OSError, ValueError):
+            # A regular file (`demo < lines.txt`) cannot be watched; reading it never blocks.
+            return os.read(self._fd, 65536)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(self._fd)
+        return os.read(self._fd, 65536)
+
+
+def clean_line(raw: bytes | str) -> str:
+    """A typed line as valid text: bytes that are not UTF-8 (a long paste the terminal cut in
+    the middle of a character) and lone surrogates become U+FFFD. Such text cannot be encoded
+    as UTF-8 JSON, and one update that cannot be sent stalled every later getUpdates."""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace").rstrip("\r\n")
+    try:
+        data = raw.encode("utf-8", "surrogateescape")  # undo what a lenient stdin decoded
+    except UnicodeEncodeError:  # a lone surrogate that surrogateescape did not make
+        data = raw.encode("utf-8", "replace")
+    return clean_line(data)
 
 
 class Terminal:
@@ -136,59 +204,105 @@ class Terminal:
         await self.settle()
         return True
 
+    async def play(self, script: Path) -> None:
+        """Plays a script, printing each line as if typed."""
+        for raw in script.read_bytes().splitlines():
+            line = clean_line(raw)
+            if line.startswith("#"):
+                continue
+            who = "staff" if self.current is self.staff else "you"
+            print(f"\n{who}> {line}")
+            if not await self.act(line):
+                break
+
+    async def converse(self, lines: LineSource) -> None:
+        """The interactive loop: a prompt, a line, its effect; until :quit or end of input."""
+        print("Liepāja bot demo — offline, against a fake Telegram. :help lists commands.")
+        await self.act("/start")
+        while True:
+            print("staff> " if self.current is self.staff else "you> ", end="", flush=True)
+            raw = await lines.readline()
+            if raw is None:
+                print()  # Ctrl-D: end the prompt's line
+                return
+            if not await self.act(clean_line(raw)):
+                return
+
 
 async def run_demo(
-    settings: Settings, *, script: Path | None, database: Path | None, language: str
+    settings: Settings,
+    *,
+    script: Path | None,
+    database: Path | None,
+    language: str,
+    lines: LineSource | None = None,
+) -> int:
+    """The demo; returns the exit code (130 after Ctrl-C). ``lines`` default to stdin."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        # asyncio.run's own Ctrl-C handling ends in a KeyboardInterrupt traceback. Cancel the
+        # demo once instead: it shuts the bot down and returns; a second Ctrl-C during that
+        # short shutdown is ignored.
+        nonlocal interrupted
+        if not interrupted and task is not None:
+            interrupted = True
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+        handles_sigint = True
+    except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+        handles_sigint = False
+    try:
+        return await _run_demo(settings, script, database, language, lines or StdinLines())
+    except asyncio.CancelledError:
+        if not interrupted or task is None:
+            raise
+        task.uncancel()
+        print()
+        return 130
+    finally:
+        if handles_sigint:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _run_demo(
+    settings: Settings, script: Path | None, database: Path | None, language: str, lines: LineSource
 ) -> int:
     fake = FakeTelegram(bot_username="liepaja_demo_bot")
     server = await serve(fake)
-    with tempfile.TemporaryDirectory(prefix="liepaja-demo-") as scratch:
-        staff_group = fake.group("Attīstības pārvalde (demo)", chat_id=DEMO_STAFF_CHAT)
-        settings = dataclasses.replace(
-            settings,
-            database=database or Path(scratch) / "demo.sqlite3",
-            bot_api_url=server.base_url,
-            bot_file_api_url=server.base_file_url,
-            staff_chat_id=DEMO_STAFF_CHAT,
-            admin_ids=frozenset({DEMO_ADMIN}),
-            bot_token=None,
-        )
-        app = build_application(settings, token=fake.token)
-        await start(app)
-        resident = fake.user("Rasma", language_code=language)
-        staff = fake.user("Inese", user_id=DEMO_ADMIN, language_code="lv").in_chat(staff_group)
-        terminal = Terminal(fake, resident, staff)
-        try:
-            if script is not None:
-                for line in script.read_text(encoding="utf-8").splitlines():
-                    if line.startswith("#"):
-                        continue
-                    who = "staff" if terminal.current is staff else "you"
-                    print(f"\n{who}> {line}")
-                    if not await terminal.act(line):
-                        break
-            else:
-                print("Liepāja bot demo — offline, against a fake Telegram. :help lists commands.")
-                await terminal.act("/start")
-                loop = asyncio.get_running_loop()
-                while True:
-                    prompt = "staff> " if terminal.current is staff else "you> "
-                    typed = await loop.run_in_executor(None, _read_line, prompt)
-                    if typed is None or not await terminal.act(typed):
-                        break
-        finally:
-            await stop(app)
-            await server.close()
+    try:
+        with tempfile.TemporaryDirectory(prefix="liepaja-demo-") as scratch:
+            staff_group = fake.group("Attīstības pārvalde (demo)", chat_id=DEMO_STAFF_CHAT)
+            settings = dataclasses.replace(
+                settings,
+                database=database or Path(scratch) / "demo.sqlite3",
+                bot_api_url=server.base_url,
+                bot_file_api_url=server.base_file_url,
+                staff_chat_id=DEMO_STAFF_CHAT,
+                admin_ids=frozenset({DEMO_ADMIN}),
+                bot_token=None,
+            )
+            app = build_application(settings, token=fake.token)
+            await start(app)
+            try:
+                resident = fake.user("Rasma", language_code=language)
+                staff = fake.user("Inese", user_id=DEMO_ADMIN, language_code="lv")
+                terminal = Terminal(fake, resident, staff.in_chat(staff_group))
+                if script is not None:
+                    await terminal.play(script)
+                else:
+                    await terminal.converse(lines)
+            finally:
+                await stop(app)
+    finally:
+        await server.close()
     if script is not None:
         print(f"\n{terminal.errors} errors")
     return 1 if terminal.errors else 0
-
-
-def _read_line(prompt: str) -> str | None:
-    try:
-        return input(prompt)
-    except EOFError:
-        return None
 
 
 async def start(app: BotApplication) -> None:
