@@ -19,6 +19,29 @@ from tests.conftest import ADMIN_ID, Harness
 
 DEMO = [sys.executable, "-m", "bot", "--env-file", "none", "demo"]
 ENV = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE")}
+REVIEW_CARD = "Lūdzu, pārbaudiet savu priekšlikumu"
+
+# A specialist marks a proposal "in review" (a toast answers the press), answers the resident,
+# then sets "not included": the bot asks, in message [#14], to reply to it with the reason.
+NOT_INCLUDED = """\
+/start
+1
+1
+6
+Lūdzu, uzstādiet soliņus Jūrmalas parkā pie strūklakas.
+1
+k2
+1
+:staff
+2
+2
+:reply Paldies, izskatām.
+2
+5
+:reply 14 Parks ir valsts īpašums; tas nav pašvaldības kompetencē.
+:resident
+"""
+
 
 # A paste cut in the middle of "é" leaves bytes that are not UTF-8; nothing after :quit runs.
 SHORT = b"/start\ncaf\xc3\n:help\n:quit\n/mine\n"
@@ -29,6 +52,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Com
     """`liepaja-bot demo --script` on each script, side by side (each takes seconds)."""
     scripts = {
         "proposal": (PROJECT_ROOT / "demo" / "proposal.txt").read_bytes(),
+        "not included": NOT_INCLUDED.encode(),
         "short": SHORT,
     }
     running = {}
@@ -64,6 +88,13 @@ def proposal_run(
     return played["proposal"]
 
 
+@pytest.fixture
+def not_included_run(
+    played: dict[str, subprocess.CompletedProcess[str]],
+) -> subprocess.CompletedProcess[str]:
+    return played["not included"]
+
+
 def test_scripted_demo_runs_a_whole_proposal_over_http(
     proposal_run: subprocess.CompletedProcess[str],
 ) -> None:
@@ -74,14 +105,47 @@ def test_scripted_demo_runs_a_whole_proposal_over_http(
     assert out.rstrip().endswith("0 errors")
 
 
+def test_each_bot_message_and_edit_is_printed_once_in_order(
+    proposal_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = proposal_run.stdout
+    # Submit removes the review card's buttons: that edit is one short line, not the card again.
+    assert out.count(REVIEW_CARD) == 1, out
+    assert re.search(r"\[#(\d+)\] \(edited: buttons removed\)\n\[#\d+\] bot: Paldies!", out)
+    numbers = [int(n) for n in re.findall(r"^\[#(\d+)\] bot: ", out, flags=re.MULTILINE)]
+    assert numbers == list(range(1, len(numbers) + 1)), out  # each new message once, in order
+
+
+def test_a_specialist_sets_not_included_with_a_reason_by_replying_to_the_prompt(
+    not_included_run: subprocess.CompletedProcess[str],
+) -> None:
+    assert not_included_run.returncode == 0, not_included_run.stdout + not_included_run.stderr
+    out = not_included_run.stdout
+    assert "[#14] bot: ✍️ Kāpēc priekšlikums LIEP-" in out, out  # the prompt the script replies to
+    resident_side = out.split("(you are the resident again)", 1)[1]
+    assert (
+        "statuss mainīts uz „Nav iekļauts programmā”.\n\n"
+        "Iemesls: Parks ir valsts īpašums; tas nav pašvaldības kompetencē." in resident_side
+    ), out
+    # The reason did not go to the resident as an ordinary answer.
+    assert not re.search(r"atbildējusi uz Jūsu priekšlikumu \S+:\n\nParks", out), out
+
+
+def test_a_notice_is_printed_once_not_again_after_unrelated_actions(
+    not_included_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = not_included_run.stdout
+    assert out.count("(notice: Statuss: Izskatīšanā)") == 1, out
+
+
 def test_quit_ends_a_script_and_text_that_is_not_utf8_is_read_with_replacements(
     played: dict[str, subprocess.CompletedProcess[str]],
 ) -> None:
     result = played["short"]
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert re.search(r"you> caf\ufffd\nbot: ", out), out  # read, sent, answered
-    assert ":quit" in out.split("you> :help", 1)[1]
+    assert re.search(r"you> caf\ufffd\n\[#2\] bot: ", out), out  # read, sent, answered
+    assert ":quit" in out.split("you> :help", 1)[1] and ":reply N TEXT" in out
     assert "/mine" not in out  # nothing after :quit ran
 
 
