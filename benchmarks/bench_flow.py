@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import build_application
 from bot.config import load_settings
-from bot.fake_telegram import FakeTelegram, FakeTelegramRequest
+from fake_telegram import FakeTelegram, FakeTelegramRequest
 
 
 async def main(residents: int) -> None:

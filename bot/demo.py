@@ -3,39 +3,122 @@
 No token and no internet: the fake Bot API runs on 127.0.0.1, the bot polls it exactly as it
 would poll Telegram, and this terminal is the resident's Telegram app. Type text or commands;
 press a button by its number; see `HELP` for the rest. `--script FILE` plays the same lines
-from a file and prints the transcript (CI runs one).
+from a file and prints the transcript (CI runs one). Ctrl-C, Ctrl-D and `:quit` end it at once,
+shutting the bot down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 from telegram import Update
 
 from bot.app import BotApplication, build_application
 from bot.config import Settings
-from bot.fake_telegram import FakeMessage, FakeTelegram, FakeUser, serve
+from fake_telegram import CallbackAnswer, FakeMessage, FakeTelegram, FakeUser, serve
 
 DEMO_STAFF_CHAT = -1009000000001
 DEMO_ADMIN = 900000001
 ERROR_MARK = "Sorry, something went wrong"
 
 HELP = """\
-Type a message or a /command and press Enter. Buttons under the bot's messages are numbered:
+Type a message or a /command and press Enter. The bot's messages are numbered [#N], the buttons
+under them [1], [2], ...:
   3          press inline button 3 of the newest message that has buttons
   k1         tap button 1 of the keyboard at the bottom (e.g. share your phone number)
   :photo  :document  :voice  :sticker  :location  :contact   send one of these
   :staff     act as a Development Office specialist in the staff chat (:resident to go back)
-  :reply TEXT   (as staff) reply to the newest post in the staff chat with TEXT
-  :help  :quit"""
+  :reply TEXT     reply with TEXT to the newest message with buttons (as staff: the newest post)
+  :reply N TEXT   reply with TEXT to the bot's message [#N] — e.g. to its question why a
+                  proposal is not included: the reason goes to the resident with the status
+  :help      this list
+  :quit      leave the demo (Ctrl-D and Ctrl-C too)"""
+
+# How long the bot must stay silent before its answer to one action counts as complete.
+QUIET = 0.3
+
+
+class LineSource(Protocol):
+    """Where typed lines come from: the terminal, or whatever a test feeds in."""
+
+    async def readline(self) -> bytes | str | None:
+        """The next line without its line break; None at the end of input (Ctrl-D)."""
+        ...
+
+
+class StdinLines:
+    """Lines from standard input, read on the event loop (no thread).
+
+    A thread blocked in input() kept the process alive after Ctrl-C; here a Ctrl-C cancels the
+    read like any other await. Bytes come raw so that the demo decides how to decode them.
+    """
+
+    def __init__(self, fd: int = 0) -> None:
+        self._fd = fd
+        self._buffer = b""
+        self._eof = False
+
+    async def readline(self) -> bytes | None:
+        while b"\n" not in self._buffer and not self._eof:
+            chunk = await self._read()
+            self._buffer += chunk
+            self._eof = not chunk
+        if not self._buffer:
+            return None
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    async def _read(self) -> bytes:
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        try:
+            loop.add_reader(self._fd, ready)
+        except (OSError, ValueError):
+            # A regular file (`demo < lines.txt`) cannot be watched; reading it never blocks.
+            return os.read(self._fd, 65536)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(self._fd)
+        return os.read(self._fd, 65536)
+
+
+def clean_line(raw: bytes | str) -> str:
+    """A typed line as valid text: bytes that are not UTF-8 (a long paste the terminal cut in
+    the middle of a character) and lone surrogates become U+FFFD. Such text cannot be encoded
+    as UTF-8 JSON, and one update that cannot be sent stalled every later getUpdates."""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace").rstrip("\r\n")
+    try:
+        data = raw.encode("utf-8", "surrogateescape")  # undo what a lenient stdin decoded
+    except UnicodeEncodeError:  # a lone surrogate that surrogateescape did not make
+        data = raw.encode("utf-8", "replace")
+    return clean_line(data)
+
+
+@dataclasses.dataclass
+class Shown:
+    """A bot message as this terminal last printed it."""
+
+    number: int
+    look: tuple[str | None, list[list[str]]]  # content, inline buttons
 
 
 class Terminal:
-    """One person's view of a chat in the terminal."""
+    """The terminal as a Telegram app: whoever acts now (the resident, or a specialist in the
+    staff chat) types here and reads what the bot sends them."""
 
     def __init__(self, fake: FakeTelegram, resident: FakeUser, staff: FakeUser) -> None:
         self.fake = fake
@@ -43,46 +126,129 @@ class Terminal:
         self.staff = staff
         self.current = resident
         self.errors = 0
-        self.shown: set[tuple[int, int, int]] = set()
+        # Where each chat's printing has got to in the fake's log of bot sends and edits.
+        self.cursors = {resident.chat_id: fake.mark(), staff.chat_id: fake.mark()}
+        self.shown: dict[tuple[int, int], Shown] = {}
+        self.numbered: dict[int, FakeMessage] = {}  # [#N] -> message, for :reply N
+        self.noticed: set[str] = set()  # callback queries whose notice was printed
 
-    def render(self, message: FakeMessage) -> str:
-        lines = [f"bot: {message.describe()}"]
+    @staticmethod
+    def look(message: FakeMessage) -> tuple[str | None, list[list[str]]]:
+        return message.content, message.buttons
+
+    @staticmethod
+    def render_buttons(message: FakeMessage) -> list[str]:
+        lines = []
         for number, label in enumerate((b for row in message.buttons for b in row), start=1):
             lines.append(f"   [{number}] {label}")
+        return lines
+
+    def render(self, number: int, message: FakeMessage) -> str:
+        lines = [f"[#{number}] bot: {message.describe()}", *self.render_buttons(message)]
         if message.reply_keyboard:
             keys = (b for row in message.reply_keyboard for b in row)
             lines.append("   " + "  ".join(f"[k{n}] {label}" for n, label in enumerate(keys, 1)))
         return "\n".join(lines)
 
+    def render_edit(self, number: int, message: FakeMessage, before: Shown) -> str:
+        if message.content != before.look[0]:
+            head = f"[#{number}] bot (edited): {message.describe()}"
+        elif message.buttons:
+            head = f"[#{number}] (edited: new buttons)"
+        else:
+            # Only the buttons went (a card after Submit): printing the card again read as a
+            # second message.
+            head = f"[#{number}] (edited: buttons removed)"
+        return "\n".join([head, *self.render_buttons(message)])
+
+    def show(self, message: FakeMessage) -> None:
+        """Prints a new message, or what changed in one printed before; nothing twice."""
+        key = (message.chat_id, message.message_id)
+        before = self.shown.get(key)
+        look = self.look(message)
+        if before is None:
+            number = len(self.numbered) + 1
+            self.numbered[number] = message
+            self.shown[key] = Shown(number, look)
+            print(self.render(number, message))
+        elif look != before.look:
+            print(self.render_edit(before.number, message, before))
+            before.look = look
+        else:
+            return
+        if message.text and ERROR_MARK in message.text:
+            self.errors += 1
+
+    def show_new(self, chat_id: int) -> None:
+        """Prints what the bot sent or edited in the chat since the last call, in order."""
+        mark = self.fake.mark()
+        for message in self.fake.replies_since(self.cursors[chat_id], chat_id):
+            self.show(message)
+        self.cursors[chat_id] = mark
+
+    def pending_notice(self) -> CallbackAnswer | None:
+        """The toast or alert answering the current person's latest press, if not yet shown."""
+        answer = self.current.last_answer
+        if answer is None or not answer.text or answer.callback_query_id in self.noticed:
+            return None
+        return answer
+
     async def settle(self, *, expect_reply: bool = True) -> None:
         """Prints what the bot sends until it has been quiet for a moment."""
+        chat_id = self.current.chat_id
+
+        def replies() -> bool:
+            return bool(self.fake.replies_since(self.cursors[chat_id], chat_id))
+
         try:
-            replies = await self.current.wait_for_reply(timeout=5.0 if expect_reply else 0.3)
+            # A press may be answered by a notice alone.
+            await self.fake.wait_until(
+                lambda: replies() or self.pending_notice() is not None,
+                5.0 if expect_reply else QUIET,
+            )
         except AssertionError:
             if expect_reply:
                 print("(no answer from the bot)")
                 self.errors += 1
             return
         while True:
-            for message in replies:
-                key = (message.chat_id, message.message_id, len(message.edits))
-                if key in self.shown:
-                    continue
-                self.shown.add(key)
-                print(self.render(message))
-                if message.text and ERROR_MARK in message.text:
-                    self.errors += 1
+            self.show_new(chat_id)
             try:
                 # The bot may send several messages for one action: wait until it is quiet.
-                replies = await self.current.wait_for_reply(timeout=0.3)
+                await self.fake.wait_until(replies, QUIET)
             except AssertionError:
                 break
-        if self.current.last_answer and self.current.last_answer.text:
-            print(f"(notice: {self.current.last_answer.text})")
+        notice = self.pending_notice()
+        if notice is not None:
+            self.noticed.add(notice.callback_query_id)
+            print(f"(notice: {notice.text})")
+
+    def reply_target(self, rest: str) -> tuple[FakeMessage, str] | None:
+        """For `:reply [N] TEXT`: the message replied to and the text; None (said why) if not."""
+        user = self.current
+        first, _, text = rest.partition(" ")
+        if first.removeprefix("#").isdigit():
+            number = int(first.removeprefix("#"))
+            message = self.numbered.get(number)
+            if message is None or message.chat_id != user.chat_id or message.deleted:
+                print(f"(no message [#{number}] in this chat)")
+                return None
+            if not text.strip():
+                print("(:reply N TEXT: what should the reply say?)")
+                return None
+            return message, text.strip()
+        posts = [m for m in user.messages if m.text and m.buttons]
+        if not posts:
+            print("(nothing with buttons in this chat to reply to; :reply N TEXT replies to [#N])")
+            return None
+        if not rest.strip():
+            print("(:reply TEXT: what should the reply say?)")
+            return None
+        return posts[-1], rest.strip()
 
     async def act(self, line: str) -> bool:
         """Carries out one typed line; False to stop."""
-        line = line.rstrip("\n")
+        line = line.rstrip("\r\n")
         user = self.current
         if not line.strip():
             return True
@@ -100,12 +266,11 @@ class Terminal:
             )
             await self.settle(expect_reply=False)  # what arrived here meanwhile
             return True
-        if line.startswith(":reply "):
-            posts = [m for m in self.staff.messages if m.text and m.buttons]
-            if not posts:
-                print("(nothing in the staff chat to reply to)")
+        if line == ":reply" or line.startswith(":reply "):
+            target = self.reply_target(line.removeprefix(":reply").strip())
+            if target is None:
                 return True
-            await user.reply_to(posts[-1], line.removeprefix(":reply "))
+            await user.reply_to(*target)
         elif line.isdigit():
             with_buttons = [m for m in user.messages if m.buttons]
             labels = [b for row in with_buttons[-1].buttons for b in row] if with_buttons else []
@@ -136,59 +301,105 @@ class Terminal:
         await self.settle()
         return True
 
+    async def play(self, script: Path) -> None:
+        """Plays a script, printing each line as if typed."""
+        for raw in script.read_bytes().splitlines():
+            line = clean_line(raw)
+            if line.startswith("#"):
+                continue
+            who = "staff" if self.current is self.staff else "you"
+            print(f"\n{who}> {line}")
+            if not await self.act(line):
+                break
+
+    async def converse(self, lines: LineSource) -> None:
+        """The interactive loop: a prompt, a line, its effect; until :quit or end of input."""
+        print("Liepāja bot demo — offline, against a fake Telegram. :help lists commands.")
+        await self.act("/start")
+        while True:
+            print("staff> " if self.current is self.staff else "you> ", end="", flush=True)
+            raw = await lines.readline()
+            if raw is None:
+                print()  # Ctrl-D: end the prompt's line
+                return
+            if not await self.act(clean_line(raw)):
+                return
+
 
 async def run_demo(
-    settings: Settings, *, script: Path | None, database: Path | None, language: str
+    settings: Settings,
+    *,
+    script: Path | None,
+    database: Path | None,
+    language: str,
+    lines: LineSource | None = None,
+) -> int:
+    """The demo; returns the exit code (130 after Ctrl-C). ``lines`` default to stdin."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        # asyncio.run's own Ctrl-C handling ends in a KeyboardInterrupt traceback. Cancel the
+        # demo once instead: it shuts the bot down and returns; a second Ctrl-C during that
+        # short shutdown is ignored.
+        nonlocal interrupted
+        if not interrupted and task is not None:
+            interrupted = True
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+        handles_sigint = True
+    except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+        handles_sigint = False
+    try:
+        return await _run_demo(settings, script, database, language, lines or StdinLines())
+    except asyncio.CancelledError:
+        if not interrupted or task is None:
+            raise
+        task.uncancel()
+        print()
+        return 130
+    finally:
+        if handles_sigint:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _run_demo(
+    settings: Settings, script: Path | None, database: Path | None, language: str, lines: LineSource
 ) -> int:
     fake = FakeTelegram(bot_username="liepaja_demo_bot")
     server = await serve(fake)
-    with tempfile.TemporaryDirectory(prefix="liepaja-demo-") as scratch:
-        staff_group = fake.group("Attīstības pārvalde (demo)", chat_id=DEMO_STAFF_CHAT)
-        settings = dataclasses.replace(
-            settings,
-            database=database or Path(scratch) / "demo.sqlite3",
-            bot_api_url=server.base_url,
-            bot_file_api_url=server.base_file_url,
-            staff_chat_id=DEMO_STAFF_CHAT,
-            admin_ids=frozenset({DEMO_ADMIN}),
-            bot_token=None,
-        )
-        app = build_application(settings, token=fake.token)
-        await start(app)
-        resident = fake.user("Rasma", language_code=language)
-        staff = fake.user("Inese", user_id=DEMO_ADMIN, language_code="lv").in_chat(staff_group)
-        terminal = Terminal(fake, resident, staff)
-        try:
-            if script is not None:
-                for line in script.read_text(encoding="utf-8").splitlines():
-                    if line.startswith("#"):
-                        continue
-                    who = "staff" if terminal.current is staff else "you"
-                    print(f"\n{who}> {line}")
-                    if not await terminal.act(line):
-                        break
-            else:
-                print("Liepāja bot demo — offline, against a fake Telegram. :help lists commands.")
-                await terminal.act("/start")
-                loop = asyncio.get_running_loop()
-                while True:
-                    prompt = "staff> " if terminal.current is staff else "you> "
-                    typed = await loop.run_in_executor(None, _read_line, prompt)
-                    if typed is None or not await terminal.act(typed):
-                        break
-        finally:
-            await stop(app)
-            await server.close()
+    try:
+        with tempfile.TemporaryDirectory(prefix="liepaja-demo-") as scratch:
+            staff_group = fake.group("Attīstības pārvalde (demo)", chat_id=DEMO_STAFF_CHAT)
+            settings = dataclasses.replace(
+                settings,
+                database=database or Path(scratch) / "demo.sqlite3",
+                bot_api_url=server.base_url,
+                bot_file_api_url=server.base_file_url,
+                staff_chat_id=DEMO_STAFF_CHAT,
+                admin_ids=frozenset({DEMO_ADMIN}),
+                bot_token=None,
+            )
+            app = build_application(settings, token=fake.token)
+            await start(app)
+            try:
+                resident = fake.user("Rasma", language_code=language)
+                staff = fake.user("Inese", user_id=DEMO_ADMIN, language_code="lv")
+                terminal = Terminal(fake, resident, staff.in_chat(staff_group))
+                if script is not None:
+                    await terminal.play(script)
+                else:
+                    await terminal.converse(lines)
+            finally:
+                await stop(app)
+    finally:
+        await server.close()
     if script is not None:
         print(f"\n{terminal.errors} errors")
     return 1 if terminal.errors else 0
-
-
-def _read_line(prompt: str) -> str | None:
-    try:
-        return input(prompt)
-    except EOFError:
-        return None
 
 
 async def start(app: BotApplication) -> None:

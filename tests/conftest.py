@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import BotApplication, build_application
 from bot.config import Settings, load_settings
-from bot.fake_telegram import FakeGroup, FakeTelegram, FakeTelegramRequest, FakeUser
+from fake_telegram import FakeGroup, FakeTelegram, FakeTelegramRequest, FakeUser
 
 STAFF_CHAT_ID = -1001234567890
 ADMIN_ID = 900001

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,8 +30,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fake_telegram import FakeTelegram, FakeTelegramRequest, serve
-from bot.fake_telegram.actors import DEFAULT_PHOTO
+from fake_telegram import FakeTelegram, FakeTelegramRequest, serve
+from fake_telegram.actors import DEFAULT_PHOTO
 
 NOW = dt.datetime(2025, 5, 1, 9, 30, tzinfo=dt.UTC)
 VOTE_KEYBOARD = InlineKeyboardMarkup(
@@ -429,3 +431,17 @@ async def test_polling_over_http(fake: FakeTelegram) -> None:
         await application.stop()
         await application.shutdown()
         await server.close()
+
+
+# --- packaging -----------------------------------------------------------------------------
+
+
+def test_the_fake_needs_nothing_from_the_bot() -> None:
+    # fake_telegram is its own package: importing it (and its HTTP server) must not pull in
+    # the bot's core or its handlers.
+    code = (
+        "import sys, fake_telegram, fake_telegram.http, fake_telegram.transport\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('bot', 'handlers'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.fake_telegram import FakeTelegram, serve
+from fake_telegram import FakeTelegram, serve
 from tests.conftest import ADMIN_ID, STAFF_CHAT_ID
 
 TEXT = "Karostas ūdenstornim vajag skatu laukumu un apgaismojumu."

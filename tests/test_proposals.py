@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.fake_telegram import FakeUser
+from fake_telegram import FakeUser
 from tests.conftest import ADMIN_ID, Harness, t
 
 TEXT = {

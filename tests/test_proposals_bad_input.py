@@ -130,7 +130,7 @@ async def test_answer_to_a_resident_who_blocked_the_bot_is_kept(tg: Harness) -> 
 
 
 async def test_proposals_go_to_their_themes_forum_topic(tmp_path, clock) -> None:
-    from bot.fake_telegram import FakeTelegram
+    from fake_telegram import FakeTelegram
 
     fake = FakeTelegram(clock=clock)
     staff = fake.group("Staff", chat_id=STAFF_CHAT_ID, forum=True)

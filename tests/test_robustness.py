@@ -123,9 +123,7 @@ async def test_edited_message_is_answered_and_changes_nothing(tg: Harness) -> No
 async def test_bot_added_to_a_foreign_group_says_so_and_leaves(tg: Harness) -> None:
     stranger = tg.resident("Kārlis")
     group = tg.fake.group("Kaimiņi")
-    await tg.fake._emit_my_chat_member(  # the bot is added by a member
-        tg.fake._chat(group.id), stranger.id, "left", "member"
-    )
+    await group.add_bot(by=stranger)  # the bot is added by a member
     assert "apkalpoju tikai privātās sarunās" in group.last_text  # Latvian: a group has no language
     assert tg.fake.calls_to("leaveChat")[-1]["chat_id"] == group.id
     # Whatever still arrives from that group is ignored.

@@ -54,7 +54,7 @@ async def test_staff_read_a_residents_whole_conversation(tg: Harness) -> None:
 async def test_an_admin_adding_the_bot_to_a_group_learns_its_id(tg: Harness) -> None:
     admin = tg.fake.user("Inese", user_id=ADMIN_ID)
     group = tg.fake.group("Jaunā štāba grupa")
-    await tg.fake._emit_my_chat_member(tg.fake._chat(group.id), admin.id, "left", "member")
+    await group.add_bot(by=admin)
     assert f"STAFF_CHAT_ID={group.id}" in group.last_text
     assert tg.fake.calls_to("leaveChat") == []
 

@@ -9,7 +9,9 @@ from urllib.parse import unquote, urlsplit
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from .server import FakeTelegram, FileTuple, SimulatedNetworkError, SimulatedTimeout
+from .faults import SimulatedNetworkError, SimulatedTimeout
+from .server import FakeTelegram
+from .state import FileTuple
 
 __all__ = ["FakeTelegramRequest"]
 

@@ -7,7 +7,8 @@ The real python-telegram-bot ``Application`` talks to it either in-process
 from .actors import FakeGroup, FakeUser
 from .http import FakeTelegramServer, serve
 from .models import ApiCall, CallbackAnswer, FakeFile, FakeMessage
-from .server import ApiError, FakeTelegram
+from .rules import ApiError
+from .server import FakeTelegram
 from .transport import FakeTelegramRequest
 
 __all__ = [

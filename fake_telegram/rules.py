@@ -12,9 +12,13 @@ from .formatting import EntityParseError, render
 
 __all__ = [
     "ApiError",
+    "as_bool",
+    "as_float",
+    "as_int",
     "check_markup",
     "decode_params",
     "image_size",
+    "optional_int",
     "render_text",
 ]
 
@@ -122,6 +126,39 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+# Parameter values as the Bot API reads them (form fields arrive as strings).
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+def as_int(params: dict[str, Any], name: str) -> int:
+    value = params.get(name)
+    if value is None or value == "":
+        raise ApiError(400, f"Bad Request: {name} is empty")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"Bad Request: invalid {name} specified") from None
+
+
+def as_float(params: dict[str, Any], name: str) -> float:
+    value = params.get(name)
+    if value is None or value == "":
+        raise ApiError(400, f"Bad Request: {name} is empty")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"Bad Request: invalid {name} specified") from None
+
+
+def optional_int(params: dict[str, Any], name: str) -> int | None:
+    return None if params.get(name) in (None, "") else as_int(params, name)
 
 
 def decode_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -78,7 +78,7 @@ class _ChatView:
         """Reply keyboard labels of ``message``, or of the keyboard currently shown."""
         if message is not None:
             return reply_labels(message.reply_markup)
-        return reply_labels(self._fake._chat(self.chat_id).reply_keyboard)
+        return reply_labels(self._fake.current_reply_keyboard(self.chat_id))
 
     def transcript(self) -> str:
         """The whole chat as readable lines (user and bot)."""
@@ -105,7 +105,7 @@ class FakeUser(_ChatView):
         self.api = api
         self.chat_id = chat_id
         self.phone_number = phone_number
-        self._seen = fake._mark()  # replies before this event index were already returned
+        self._seen = fake.mark()  # replies before this event index were already returned
         self._last_query_id: str | None = None
 
     def __repr__(self) -> str:
@@ -131,19 +131,19 @@ class FakeUser(_ChatView):
         """The same person, acting in ``group`` instead of the private chat."""
         bound = copy.copy(self)
         bound.chat_id = group.chat_id
-        bound._seen = self._fake._mark()
+        bound._seen = self._fake.mark()
         return bound
 
     # --- actions
 
     async def _act(self, action: Awaitable[Any]) -> list[FakeMessage]:
-        mark = self._fake._mark()
+        mark = self._fake.mark()
         self._seen = mark
         await action
-        return self._fake._replies_since(mark, self.chat_id)
+        return self._fake.replies_since(mark, self.chat_id)
 
     def _post(self, *, thread_id: int | None = None, **content: Any) -> Awaitable[FakeMessage]:
-        return self._fake._user_message(self.api, self.chat_id, thread_id=thread_id, **content)
+        return self._fake.user_message(self.api, self.chat_id, thread_id=thread_id, **content)
 
     async def send(self, text: str, *, thread_id: int | None = None) -> list[FakeMessage]:
         """Send a text message ("/start payload" gets a bot_command entity)."""
@@ -167,7 +167,7 @@ class FakeUser(_ChatView):
         """Edit one of this user's own messages (an edited_message update)."""
         if message.from_bot or message.sender_id != self.id:
             raise AssertionError("a user can only edit their own messages")
-        return await self._act(self._fake._user_edit(self.api, message, new_text))
+        return await self._act(self._fake.user_edit(self.api, message, new_text))
 
     async def press(self, label: str, *, message: FakeMessage | None = None) -> list[FakeMessage]:
         """Press the inline button with exactly this visible label.
@@ -194,12 +194,12 @@ class FakeUser(_ChatView):
             )
         if "callback_data" not in button:
             raise AssertionError(f"button {label!r} is not a callback button: {button}")
-        mark = self._fake._mark()
+        mark = self._fake.mark()
         self._seen = mark
-        self._last_query_id = await self._fake._user_press(
+        self._last_query_id = await self._fake.user_press(
             self.api, message, label, str(button["callback_data"])
         )
-        return self._fake._replies_since(mark, self.chat_id)
+        return self._fake.replies_since(mark, self.chat_id)
 
     async def press_forged(
         self, callback_data: str, *, message: FakeMessage | None = None
@@ -210,12 +210,12 @@ class FakeUser(_ChatView):
             if not self.messages:
                 raise AssertionError(f"no bot message in chat {self.chat_id} to press on")
             message = self.messages[-1]
-        mark = self._fake._mark()
+        mark = self._fake.mark()
         self._seen = mark
-        self._last_query_id = await self._fake._user_press(
+        self._last_query_id = await self._fake.user_press(
             self.api, message, f"forged {callback_data}", callback_data
         )
-        return self._fake._replies_since(mark, self.chat_id)
+        return self._fake.replies_since(mark, self.chat_id)
 
     @property
     def last_answer(self) -> CallbackAnswer | None:
@@ -226,7 +226,7 @@ class FakeUser(_ChatView):
 
     async def tap(self, label: str) -> list[FakeMessage]:
         """Tap a button of the reply keyboard currently shown (contact buttons share contact)."""
-        markup = self._fake._chat(self.chat_id).reply_keyboard
+        markup = self._fake.current_reply_keyboard(self.chat_id)
         for row in (markup or {}).get("keyboard", []):
             for button in row:
                 text = button if isinstance(button, str) else button.get("text")
@@ -245,7 +245,7 @@ class FakeUser(_ChatView):
         self, caption: str | None = None, *, content: bytes = DEFAULT_PHOTO
     ) -> list[FakeMessage]:
         """Send a photo (a tiny PNG unless ``content`` is given)."""
-        photo = self._fake._new_file("photo", None, content, "image/jpeg")
+        photo = self._fake.new_file("photo", None, content, "image/jpeg")
         return await self._act(self._post(photo=photo, caption=caption, caption_html=caption))
 
     async def send_document(
@@ -258,17 +258,17 @@ class FakeUser(_ChatView):
     ) -> list[FakeMessage]:
         """Send a file as a document."""
         mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        document = self._fake._new_file("document", filename, content, mime)
+        document = self._fake.new_file("document", filename, content, mime)
         return await self._act(self._post(document=document, caption=caption, caption_html=caption))
 
     async def send_voice(self, duration: int = 3) -> list[FakeMessage]:
         """Send a voice message."""
-        voice = self._fake._new_file("voice", None, DEFAULT_VOICE, "audio/ogg", duration=duration)
+        voice = self._fake.new_file("voice", None, DEFAULT_VOICE, "audio/ogg", duration=duration)
         return await self._act(self._post(voice=voice))
 
     async def send_sticker(self, emoji: str = "👍") -> list[FakeMessage]:
         """Send a sticker."""
-        sticker = self._fake._new_file("sticker", None, DEFAULT_STICKER, "image/webp")
+        sticker = self._fake.new_file("sticker", None, DEFAULT_STICKER, "image/webp")
         sticker.emoji = emoji
         return await self._act(self._post(sticker=sticker))
 
@@ -319,7 +319,7 @@ class FakeUser(_ChatView):
         mark = self._seen
 
         def ready() -> bool:
-            return len(self._fake._replies_since(mark, self.chat_id)) >= count
+            return len(self._fake.replies_since(mark, self.chat_id)) >= count
 
         await self._fake.wait_until(
             ready,
@@ -327,8 +327,8 @@ class FakeUser(_ChatView):
             message=f"no reply from the bot within {timeout}s in chat {self.chat_id}\n"
             f"{self.transcript()}",
         )
-        replies = self._fake._replies_since(mark, self.chat_id)
-        self._seen = self._fake._mark()
+        replies = self._fake.replies_since(mark, self.chat_id)
+        self._seen = self._fake.mark()
         return replies
 
 
@@ -354,4 +354,8 @@ class FakeGroup(_ChatView):
 
     def set_member_status(self, user: FakeUser, status: str) -> None:
         """What getChatMember reports for ``user`` ("member", "administrator", "creator", ...)."""
-        self._fake._chat(self.chat_id).member_status[user.id] = status
+        self._fake.set_member_status(self.chat_id, user.id, status)
+
+    async def add_bot(self, *, by: FakeUser) -> None:
+        """``by`` adds the bot to this group (a my_chat_member update: left -> member)."""
+        await self._fake.add_bot_to_group(self.chat_id, by.id)

@@ -25,7 +25,9 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .server import FakeTelegram, FileTuple, SimulatedNetworkError, SimulatedTimeout
+from .faults import SimulatedNetworkError, SimulatedTimeout
+from .server import FakeTelegram
+from .state import FileTuple
 
 __all__ = ["FakeTelegramServer", "serve"]
 
