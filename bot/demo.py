@@ -22,6 +22,7 @@ from telegram import Update
 
 from bot.app import BotApplication, build_application
 from bot.config import Settings
+from bot.outbox import Limits
 from fake_telegram import CallbackAnswer, FakeMessage, FakeTelegram, FakeUser, serve
 
 DEMO_STAFF_CHAT = -1009000000001
@@ -383,7 +384,12 @@ async def _run_demo(
                 admin_ids=frozenset({DEMO_ADMIN}),
                 bot_token=None,
             )
-            app = build_application(settings, token=fake.token)
+            # The offline Telegram has no flood limits, and a terminal reader should not wait a
+            # second between two notices to the same chat as real Telegram would require.
+            unlimited = Limits(
+                per_chat_interval=0.0, group_per_minute=10**6, overall_per_second=10**6
+            )
+            app = build_application(settings, token=fake.token, limits=unlimited)
             await start(app)
             try:
                 resident = fake.user("Rasma", language_code=language)

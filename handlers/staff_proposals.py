@@ -204,6 +204,27 @@ async def post_withdrawal(context: BotContext, proposal: Proposal) -> None:
     )
 
 
+async def queue_card_refresh(context: BotContext, proposal: Proposal) -> None:
+    """Shows a change made by a reply (not on the card itself) on the card in the staff chat:
+    its status, and no buttons once it is closed."""
+    chat_id = context.settings.staff_chat_id
+    if chat_id is None:
+        return
+    tr = staff_translator(context)
+    attachments = await context.store.attachments_of(proposal.id)
+    payload: dict[str, Any] = {
+        "text": split_for_telegram(
+            "🆕 " + proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
+        )[0],
+        "message_id": _card_target(proposal, chat_id),
+    }
+    if not proposal.is_closed:
+        payload["reply_markup"] = card_buttons(tr, proposal).to_dict()
+    await context.store.outbox.enqueue(
+        f"proposal:{proposal.id}:v{proposal.version}:card", chat_id, "edit_message_text", payload
+    )
+
+
 async def refresh_card(context: BotContext, message: Message | None, proposal: Proposal) -> None:
     """Shows the proposal's current state on the post (or list entry) a specialist acted on."""
     if message is None:
@@ -419,6 +440,7 @@ async def apply_status(
                 reference=changed.reference, status=status_name(context.tr, status)
             )
         )
+        await queue_card_refresh(context, changed)
     key = f"status:{changed.id}:{changed.version}"
     if reason:
         await notify_resident(

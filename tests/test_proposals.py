@@ -148,6 +148,9 @@ async def test_not_included_needs_a_reason_the_resident_sees(tg: Harness) -> Non
     assert [h.reason for h in await tg.store.status_history_of(proposal.id)][-1] == (
         "Pilsētas budžetā tam nav līdzekļu."
     )
+    # The card in the staff chat shows it, and being closed, has no buttons left.
+    assert t("lv", "Not included in the programme") in post.text
+    assert post.buttons == []
 
 
 async def test_two_specialists_at_once_do_not_overwrite_each_other(tg: Harness) -> None:
