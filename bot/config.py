@@ -11,14 +11,26 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MUNICIPALITY_FILE = PROJECT_ROOT / "municipality" / "liepaja.toml"
+
+def package_folder(package: str) -> Path:
+    """The folder of one of the data packages installed inside `bot` (bot.migrations,
+    bot.locales, bot.municipality): found through the import system, so an installed wheel and
+    an editable checkout (where they are the repository's top-level folders) both work."""
+    folder = files(package)
+    if not isinstance(folder, Path):
+        # A zipped install (zipimport) has no folder to read migrations or catalogs from.
+        raise RuntimeError(f"{package} is not installed as files on disk")
+    return folder
+
+
+DEFAULT_MUNICIPALITY_FILE = package_folder("bot.municipality") / "liepaja.toml"
 DEFAULT_DATABASE = Path("data/liepaja-bot.sqlite3")
 DEFAULT_BOT_API_URL = "https://api.telegram.org/bot"
 LANGUAGES = ("lv", "ru", "en")

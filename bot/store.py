@@ -24,12 +24,12 @@ import aiosqlite
 
 from bot.clock import Clock, utc_now
 from bot.clock import to_text as _iso
-from bot.config import PROJECT_ROOT
+from bot.config import package_folder
 from bot.store_proposals import ProposalQueries
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = package_folder("bot.migrations")
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from bot.config import PROJECT_ROOT
+# The scripts beside tests/ (CI copies both when it tests the installed wheel).
+DEMO = Path(__file__).resolve().parent.parent / "demo"
 
 
 def test_scripted_demo_runs_a_whole_proposal_over_http(tmp_path) -> None:
@@ -19,7 +21,7 @@ def test_scripted_demo_runs_a_whole_proposal_over_http(tmp_path) -> None:
             str(tmp_path / "none"),
             "demo",
             "--script",
-            str(PROJECT_ROOT / "demo" / "proposal.txt"),
+            str(DEMO / "proposal.txt"),
         ],
         capture_output=True,
         text=True,
