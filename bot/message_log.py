@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -163,7 +164,7 @@ def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:
     if voice := message.voice:
         details["voice"] = {
             "file_id": voice.file_id,
-            "duration": voice.duration,
+            "duration": _seconds(voice.duration),
             "mime_type": voice.mime_type,
         }
         return "voice", None, details
@@ -180,3 +181,11 @@ def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:
         kind = "command" if message.text.startswith("/") else "text"
         return ("edit" if edited else kind), message.text, details
     return "other", message.caption, details
+
+
+def _seconds(duration: int | timedelta | None) -> int | None:
+    """A duration as whole seconds for the JSON log: PTB gives a timedelta (bot/__init__.py opts
+    in to PTB_TIMEDELTA) or, if an operator turned that off, an int."""
+    if isinstance(duration, timedelta):
+        return round(duration.total_seconds())
+    return duration

@@ -111,3 +111,41 @@ def test_every_code_package_is_listed_for_the_wheel() -> None:
         for init in (CHECKOUT / top).rglob("__init__.py")
     }
     assert found - listed == set()
+
+
+# -- PTB 22: durations as datetime.timedelta ---------------------------------------------------
+
+READS_A_DURATION = """
+import datetime as dt
+import bot  # the opt-in happens here, before anything reads a duration
+from telegram import Voice
+from telegram.error import RetryAfter
+
+print(repr(Voice("f", "u", duration=dt.timedelta(seconds=4)).duration))
+print(repr(RetryAfter(7).retry_after))
+"""
+
+
+def test_the_bot_opts_in_to_ptb_timedeltas(tmp_path: Path) -> None:
+    # PTB 22 warns on every read of a duration until PTB_TIMEDELTA is set; the bot sets it itself
+    # so that `liepaja-bot run` (and any importer) gets the future behaviour now, silently.
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", READS_A_DURATION],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PTB_TIMEDELTA"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "datetime.timedelta(seconds=4)",
+        "datetime.timedelta(seconds=7)",
+    ]
+
+
+async def test_a_voice_message_is_logged_with_its_length_in_seconds(tg) -> None:
+    anna = await tg.onboarded("Anna")
+    await anna.send_voice(duration=4)
+    [voice] = [m for m in await tg.store.conversation_with(anna.id) if m.kind == "voice"]
+    assert voice.details["voice"]["duration"] == 4
