@@ -15,7 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="liepaja-bot", description="Liepāja development programme Telegram bot."
     )
-    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="default: .env")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        help="settings file; must exist if given (default: .env, only if there is one)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot against Telegram (needs BOT_TOKEN)")
     commands.add_parser("migrate", help="apply database migrations and exit")
@@ -35,9 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(env_file=args.env_file)
+        settings = load_settings(
+            env_file=args.env_file or Path(".env"), env_file_required=args.env_file is not None
+        )
     except ConfigError as error:
-        print(f"Configuration error: {error}", file=sys.stderr)
+        for problem in str(error).splitlines():  # every bad key at once, one line each
+            print(f"Configuration error: {problem}", file=sys.stderr)
         return 2
     # The demo's terminal is the chat: only warnings may interrupt it.
     level = (

@@ -18,7 +18,7 @@ def test_scripted_demo_runs_a_whole_proposal_over_http(tmp_path) -> None:
             "-m",
             "bot",
             "--env-file",
-            str(tmp_path / "none"),
+            os.devnull,
             "demo",
             "--script",
             str(DEMO / "proposal.txt"),
