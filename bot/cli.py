@@ -1,4 +1,9 @@
-"""The `liepaja-bot` command (also `python -m bot`)."""
+"""The `liepaja-bot` command (also `python -m bot`).
+
+It is run by an IT admin from a shell, a service unit or a container: what goes wrong outside
+the code (a path, a file, the network) is told in one line on stderr with a non-zero exit code,
+never as a traceback. 1: it failed; 2: it was asked for something wrong (settings, arguments).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.store import StoreOpenError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,19 +58,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     configure_logging(level, secrets=[settings.bot_token or ""])
 
-    if args.command == "run":
-        return run(settings)
-    if args.command == "migrate":
-        return asyncio.run(migrate(settings))
-    if args.command == "export":
-        return asyncio.run(export_to_file(settings, args.format, args.output, args.language))
-    if args.command == "demo":
-        from bot.demo import run_demo
+    try:
+        if args.command == "run":
+            return run(settings)
+        if args.command == "migrate":
+            return asyncio.run(migrate(settings))
+        if args.command == "export":
+            return asyncio.run(export_to_file(settings, args.format, args.output, args.language))
+        if args.command == "demo":
+            from bot.demo import run_demo
 
-        return asyncio.run(
-            run_demo(settings, script=args.script, database=args.database, language=args.language)
-        )
+            return asyncio.run(
+                run_demo(
+                    settings, script=args.script, database=args.database, language=args.language
+                )
+            )
+    except StoreOpenError as error:
+        return fail(str(error))
     return 2
+
+
+def fail(message: str, *, code: int = 1) -> int:
+    """Tells the admin what went wrong, in one line; returns the exit code."""
+    print(f"liepaja-bot: {message}", file=sys.stderr)
+    return code
 
 
 def run(settings: Settings) -> int:
@@ -89,11 +106,19 @@ async def migrate(settings: Settings) -> int:
 
     store = Store(settings.database)
     try:
-        await store.open()
+        applied_now = await store.open()
         applied = await store.applied_migrations()
     finally:
         await store.close()
-    print(f"{settings.database}: {len(applied)} migrations applied, newest {applied[-1]}")
+    if applied_now:
+        plural = "" if len(applied_now) == 1 else "s"
+        print(
+            f"{settings.database}: applied {len(applied_now)} migration{plural}: "
+            + ", ".join(applied_now)
+        )
+    else:
+        newest = f", newest {applied[-1]}" if applied else ""
+        print(f"{settings.database}: already up to date ({len(applied)} migrations{newest})")
     return 0
 
 
@@ -103,11 +128,15 @@ async def export_to_file(settings: Settings, fmt: str, output: Path, language: s
 
     store = Store(settings.database)
     try:
-        await store.open()
+        # Only reads: a mistyped DATABASE must not become a new, empty database.
+        await store.open(must_exist=True)
         data = await export_proposals(store, settings, fmt, language=language)
     finally:
         await store.close()
-    output.write_bytes(data)
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        return fail(f"cannot write {output}: {error.strerror or error}")
     print(f"wrote {output} ({len(data)} bytes)")
     return 0
 

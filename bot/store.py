@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -35,6 +36,10 @@ MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 class MigrationError(Exception):
     """A migration file is malformed or failed to apply; nothing of it was applied."""
+
+
+class StoreOpenError(Exception):
+    """The database file or its folder cannot be created or opened; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -78,23 +83,51 @@ class Store(ProposalQueries):
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def open(self, migrations_dir: Path = MIGRATIONS_DIR) -> None:
-        """Opens the file (creating it and its folder), configures SQLite and migrates."""
+    async def open(
+        self, migrations_dir: Path = MIGRATIONS_DIR, *, must_exist: bool = False
+    ) -> list[str]:
+        """Opens the file (creating it and its folder, unless it `must_exist`: commands that only
+        read must not turn a mistyped DATABASE into a new empty database), configures SQLite and
+        migrates. Returns the migrations applied now. Raises StoreOpenError naming the file."""
         if self._db is not None:
-            return
+            return []
+        database: str | Path = self.path
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if must_exist:
+                if not self.path.exists():
+                    raise StoreOpenError(f"{self.path}: no such database file (check DATABASE)")
+                # mode=rw: SQLite itself refuses to create the file if it went meanwhile.
+                database = f"{self.path.resolve().as_uri()}?mode=rw"
+            else:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise StoreOpenError(
+                        f"{self.path}: cannot create its folder: {error.strerror or error}"
+                    ) from None
         # isolation_level=None: no implicit transactions; _write() says BEGIN IMMEDIATE itself so
         # a read that decides a write cannot be overtaken by another writer.
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        self._db.row_factory = aiosqlite.Row
-        # WAL lets readers (exports, a second process) work beside the bot; FULL makes each
-        # commit survive power loss too, which matters more here than a millisecond per write.
-        await self._db.execute("PRAGMA journal_mode = WAL")
-        await self._db.execute("PRAGMA synchronous = FULL")
-        await self._db.execute("PRAGMA foreign_keys = ON")
-        await self._db.execute("PRAGMA busy_timeout = 5000")
-        await self.migrate(migrations_dir)
+        try:
+            # Tried first in a plain thread: when aiosqlite's own connect fails, its worker thread
+            # outlives the attempt and reports to an event loop that may be closed by then.
+            await asyncio.to_thread(lambda: sqlite3.connect(database, uri=must_exist).close())
+            db = await aiosqlite.connect(database, isolation_level=None, uri=must_exist)
+        except sqlite3.Error as error:
+            raise StoreOpenError(f"{self.path}: cannot open the database: {error}") from None
+        try:
+            db.row_factory = aiosqlite.Row
+            # WAL lets readers (exports, a second process) work beside the bot; FULL makes each
+            # commit survive power loss too, which matters more here than a millisecond per write.
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA busy_timeout = 5000")
+        except sqlite3.Error as error:
+            # E.g. "file is not a database": some other file is where DATABASE points.
+            await db.close()
+            raise StoreOpenError(f"{self.path}: cannot open the database: {error}") from None
+        self._db = db
+        return await self.migrate(migrations_dir)
 
     async def close(self) -> None:
         """Closes the connection; aiosqlite's worker thread would otherwise keep the process."""

@@ -55,7 +55,67 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-# -- 5. --env-file ------------------------------------------------------------------------------
+# -- 1. files that cannot be created, opened or written: one line, non-zero -----------------------
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["export", "proposals", "-o", "out.xlsx"]])
+def test_a_database_folder_that_cannot_be_created(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "plain-file").write_text("not a folder")
+    path = tmp_path / "plain-file" / "data" / "bot.sqlite3"
+    result = cli(tmp_path, *command, DATABASE=str(path))
+    assert result.returncode != 0
+    assert str(path) in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["export", "proposals", "-o", "out.xlsx"]])
+@pytest.mark.parametrize("what", ["a folder", "not a database"])
+def test_a_database_file_that_cannot_be_opened(
+    tmp_path: Path, command: list[str], what: str
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    if what == "a folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"These are somebody's notes, not SQLite." * 100)
+    result = cli(tmp_path, *command, DATABASE=str(path))
+    assert result.returncode != 0
+    assert str(path) in one_line(result.stderr)
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_export_into_a_missing_folder(tmp_path: Path, database: Path) -> None:
+    output = tmp_path / "no-such-folder" / "proposals.xlsx"
+    result = cli(tmp_path, "export", "proposals", "-o", str(output), DATABASE=str(database))
+    assert result.returncode != 0
+    assert str(output) in one_line(result.stderr)
+
+
+# -- 3. commands that only read -------------------------------------------------------------------
+
+
+def test_export_refuses_a_database_that_does_not_exist(tmp_path: Path) -> None:
+    typo = tmp_path / "dta" / "liepaja-bot.sqlite3"
+    result = cli(tmp_path, "export", "proposals", "-o", "a.xlsx", DATABASE=str(typo))
+    assert result.returncode != 0
+    assert str(typo) in one_line(result.stderr)
+    assert not typo.parent.exists()
+    assert not (tmp_path / "a.xlsx").exists()
+
+
+# -- 4. migrate says what it did ------------------------------------------------------------------
+
+
+def test_migrate_reports_what_it_really_applied(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = cli(tmp_path, "migrate", DATABASE=str(path), LOG_LEVEL="WARNING")
+    assert first.returncode == 0, first.stderr
+    assert "applied 5 migrations" in first.stdout and "0005_update_journal.sql" in first.stdout
+    again = cli(tmp_path, "migrate", DATABASE=str(path), LOG_LEVEL="WARNING")
+    assert again.returncode == 0
+    assert "already up to date" in again.stdout and "applied" not in again.stdout
+
+
+# -- 5. --env-file --------------------------------------------------------------------------------
 
 
 def test_an_env_file_named_on_the_command_line_must_exist(tmp_path: Path) -> None:
