@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def fail(message: str, *, code: int = 1) -> int:
 
 def run(settings: Settings) -> int:
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
 
@@ -97,8 +99,42 @@ def run(settings: Settings) -> int:
         )
         return 2
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    quiet = _QuietStartUpFailure()
+    started = app.post_init
+
+    async def post_init(application: object) -> None:
+        # Started: from now on PTB's own logging of network trouble is what the admin needs.
+        quiet.starting = False
+        if started is not None:
+            await started(app)
+
+    app.post_init = post_init
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(quiet)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return fail(
+            "Telegram refused BOT_TOKEN: get the bot's current token from @BotFather", code=2
+        )
+    except NetworkError as error:  # TimedOut is one too
+        return fail(f"Telegram could not be reached at {settings.bot_api_url}: {error}")
     return 0
+
+
+class _QuietStartUpFailure(logging.Filter):
+    """PTB logs a failed first request to Telegram with its whole traceback, then raises it;
+    `run` reports it in one line instead, so that log record is dropped while starting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starting = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from telegram.error import InvalidToken, NetworkError
+
+        failure = record.exc_info[1] if record.exc_info else None
+        return not (self.starting and isinstance(failure, NetworkError | InvalidToken))
 
 
 async def migrate(settings: Settings) -> int:

@@ -4,8 +4,10 @@ writes — each run in its own process, as from a shell."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,57 @@ def test_export_into_a_missing_folder(tmp_path: Path, database: Path) -> None:
     result = cli(tmp_path, "export", "proposals", "-o", str(output), DATABASE=str(database))
     assert result.returncode != 0
     assert str(output) in one_line(result.stderr)
+
+
+# -- 1b. Telegram that cannot be reached or refuses the token: one line, non-zero -----------------
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where nothing listens: bound (so no one else takes it), not listening,
+    so a connection is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def test_run_when_telegram_cannot_be_reached(tmp_path: Path, closed_port: int) -> None:
+    result = cli(
+        tmp_path,
+        "run",
+        BOT_TOKEN=TOKEN,
+        BOT_API_URL=f"http://127.0.0.1:{closed_port}/bot",
+        DATABASE=str(tmp_path / "bot.sqlite3"),
+        LOG_LEVEL="WARNING",  # the migrations' INFO lines are not what this is about
+    )
+    assert result.returncode != 0
+    line = one_line(result.stderr)
+    assert "Telegram could not be reached" in line and f"127.0.0.1:{closed_port}" in line
+    assert TOKEN not in result.stdout + result.stderr
+
+
+async def test_run_with_a_token_telegram_refuses(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.fake_telegram import FakeTelegram, serve
+
+    fake = FakeTelegram(bot_username="liepaja_test_bot")
+    server = await serve(fake)
+    try:
+        result = await asyncio.to_thread(
+            cli,
+            tmp_path,
+            "run",
+            BOT_TOKEN=TOKEN,  # not the fake's
+            BOT_API_URL=server.base_url,
+            DATABASE=str(tmp_path / "bot.sqlite3"),
+            LOG_LEVEL="WARNING",
+        )
+    finally:
+        await server.close()
+    assert result.returncode == 2
+    assert "Telegram refused BOT_TOKEN" in one_line(result.stderr)
+    assert TOKEN not in result.stdout + result.stderr
 
 
 # -- 3. commands that only read -------------------------------------------------------------------
