@@ -17,6 +17,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.store import StoreOpenError
 
+# The export's format, when --format is not given, from the output file's name.
+FORMAT_OF_SUFFIX = {".csv": "csv", ".xlsx": "xlsx"}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -38,12 +41,25 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--language", default="lv", help="the demo resident's Telegram language")
     export = commands.add_parser("export", help="export data for the working groups")
     export.add_argument("what", choices=["proposals"])
-    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    export.add_argument(
+        "--format", choices=["csv", "xlsx"], help="default: from the file name (.csv or .xlsx)"
+    )
     export.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
     export.add_argument(
         "--language", choices=["lv", "ru", "en"], default="lv", help="of headings and statuses"
     )
     args = parser.parse_args(argv)
+
+    export_format: str | None = None
+    if args.command == "export":
+        export_format = args.format or FORMAT_OF_SUFFIX.get(args.output.suffix.lower())
+        if export_format is None:
+            # Writing XLSX into a file called .csv (the old default) only confuses its reader.
+            return fail(
+                f"cannot tell the format from the file name {args.output}: "
+                "name it .csv or .xlsx, or give --format csv|xlsx",
+                code=2,
+            )
 
     try:
         settings = load_settings(
@@ -65,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
         if args.command == "export":
-            return asyncio.run(export_to_file(settings, args.format, args.output, args.language))
+            assert export_format is not None
+            return asyncio.run(export_to_file(settings, export_format, args.output, args.language))
         if args.command == "demo":
             from bot.demo import run_demo
 

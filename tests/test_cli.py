@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 # Settings a developer's shell may carry; each test sets what it needs.
 SETTINGS = (
@@ -141,6 +142,26 @@ async def test_run_with_a_token_telegram_refuses(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Telegram refused BOT_TOKEN" in one_line(result.stderr)
     assert TOKEN not in result.stdout + result.stderr
+
+
+# -- 2. the export's format -----------------------------------------------------------------------
+
+
+def test_export_takes_the_format_from_the_file_name(tmp_path: Path, database: Path) -> None:
+    db = str(database)
+    assert cli(tmp_path, "export", "proposals", "-o", "a.csv", DATABASE=db).returncode == 0
+    assert (tmp_path / "a.csv").read_text(encoding="utf-8-sig").startswith("Atsauce,Tēma,")
+    assert cli(tmp_path, "export", "proposals", "-o", "b.XLSX", DATABASE=db).returncode == 0
+    assert load_workbook(tmp_path / "b.XLSX").active["A1"].value == "Atsauce"
+
+    result = cli(tmp_path, "export", "proposals", "-o", "c.txt", DATABASE=db)
+    assert result.returncode == 2
+    assert "--format" in one_line(result.stderr)
+    assert not (tmp_path / "c.txt").exists()
+    # Said outright, the format wins over the name.
+    explicit = cli(tmp_path, "export", "proposals", "--format", "csv", "-o", "c.txt", DATABASE=db)
+    assert explicit.returncode == 0
+    assert (tmp_path / "c.txt").read_text(encoding="utf-8-sig").startswith("Atsauce,")
 
 
 # -- 3. commands that only read -------------------------------------------------------------------
