@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -187,11 +188,20 @@ async def export_to_file(settings: Settings, fmt: str, output: Path, language: s
     finally:
         await store.close()
     try:
-        output.write_bytes(data)
+        write_private(output, data)
     except OSError as error:
         return fail(f"cannot write {output}: {error.strerror or error}")
     print(f"wrote {output} ({len(data)} bytes)")
     return 0
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Writes an export readable by its owner only (0600): it holds what residents wrote and the
+    contact details of those who agreed to be contacted."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        file.write(data)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -99,11 +100,21 @@ class Store(ProposalQueries):
                 # mode=rw: SQLite itself refuses to create the file if it went meanwhile.
                 database = f"{self.path.resolve().as_uri()}?mode=rw"
             else:
+                # Private (0700 folder, 0600 file): it holds residents' phone numbers, e-mails and
+                # every message. SQLite gives the -wal and -shm files the database file's mode.
                 try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 except OSError as error:
                     raise StoreOpenError(
                         f"{self.path}: cannot create its folder: {error.strerror or error}"
+                    ) from None
+                try:
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                except FileExistsError:
+                    pass  # an existing database (or whatever is there: SQLite will say)
+                except OSError as error:
+                    raise StoreOpenError(
+                        f"{self.path}: cannot create the database: {error.strerror or error}"
                     ) from None
         # isolation_level=None: no implicit transactions; _write() says BEGIN IMMEDIATE itself so
         # a read that decides a write cannot be overtaken by another writer.

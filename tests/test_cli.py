@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -209,3 +210,47 @@ def test_bad_settings_are_listed_together_with_their_sources(tmp_path: Path) -> 
         "Configuration error: environment: ADMIN_IDS: expected Telegram user ids separated by "
         "commas, got 'x'",
     ]
+
+
+# -- 9. private files -----------------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The common 022, under which files are world-readable unless made otherwise."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+async def test_the_database_its_journal_and_its_folder_are_private(
+    tmp_path: Path, usual_umask: None
+) -> None:
+    from bot.store import Store
+
+    path = tmp_path / "data" / "bot.sqlite3"
+    store = Store(path)
+    await store.open()
+    try:
+        await store.log_message(direction="in", kind="text", chat_id=1, text="+371 2000 0000")
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        assert [oct(mode(f)) for f in files] == [oct(0o600)] * 3
+        assert oct(mode(path.parent)) == oct(0o700)
+    finally:
+        await store.close()
+
+
+def test_an_export_file_is_private(tmp_path: Path, database: Path, usual_umask: None) -> None:
+    fresh, existing = tmp_path / "new.xlsx", tmp_path / "old.csv"
+    existing.write_text("an earlier export")
+    existing.chmod(0o644)
+    for output in (fresh, existing):
+        result = cli(tmp_path, "export", "proposals", "-o", str(output), DATABASE=str(database))
+        assert result.returncode == 0, result.stderr
+        assert oct(mode(output)) == oct(0o600)
