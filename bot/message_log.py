@@ -172,7 +172,17 @@ def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:
         details["location"] = {"latitude": location.latitude, "longitude": location.longitude}
         return "location", None, details
     if contact := message.contact:
-        details["contact"] = {"phone_number": contact.phone_number, "user_id": contact.user_id}
+        sender = message.from_user.id if message.from_user else None
+        if contact.user_id is not None and contact.user_id == sender:
+            details["contact"] = {
+                "own": True,
+                "phone_number": contact.phone_number,
+                "user_id": contact.user_id,
+            }
+        else:
+            # Someone else's card, which the bot refuses (residents share only their own number):
+            # the log keeps that one was sent, and nothing of that person.
+            details["contact"] = {"own": False}
         return "contact", None, details
     if sticker := message.sticker:
         details["sticker"] = {"emoji": sticker.emoji, "file_id": sticker.file_id}

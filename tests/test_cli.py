@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tests.conftest import Harness
+
 # Settings a developer's shell may carry; each test sets what it needs.
 SETTINGS = (
     "BOT_TOKEN",
@@ -254,3 +256,23 @@ def test_an_export_file_is_private(tmp_path: Path, database: Path, usual_umask: 
         result = cli(tmp_path, "export", "proposals", "-o", str(output), DATABASE=str(database))
         assert result.returncode == 0, result.stderr
         assert oct(mode(output)) == oct(0o600)
+
+
+# -- 10. the message log keeps no third party's number --------------------------------------------
+
+
+async def test_someone_elses_contact_card_is_logged_without_their_details(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    await anna.press("📝 Submit a proposal")
+    await anna.press("Culture")
+    await anna.send("More concerts on Rožu laukums in the summer, please.")
+    await anna.press("➡️ Continue")
+    await anna.send_contact(phone_number="+37129999999", user_id=123, first_name="Jānis")
+    await anna.send_contact()  # her own, which the bot takes
+    cards = [m for m in await tg.store.conversation_with(anna.id) if m.kind == "contact"]
+    assert len(cards) == 2
+    refused = str((cards[0].text, cards[0].details))
+    assert "29999999" not in refused and "Jānis" not in refused and "123" not in refused
+    assert cards[0].details["contact"] == {"own": False}
+    assert cards[1].details["contact"]["own"] is True
+    assert cards[1].details["contact"]["phone_number"] == anna.phone_number
