@@ -3,6 +3,7 @@ writes — each run in its own process, as from a shell."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import stat
@@ -276,3 +277,34 @@ async def test_someone_elses_contact_card_is_logged_without_their_details(tg: Ha
     assert cards[0].details["contact"] == {"own": False}
     assert cards[1].details["contact"]["own"] is True
     assert cards[1].details["contact"]["phone_number"] == anna.phone_number
+
+
+# -- 11. control characters in a proposal ---------------------------------------------------------
+
+CONTROL = "Sirēna\x07 un\x0b logs\x0c ar \x1b[31mkrāsu\x1b[0m, kas jāsalabo."
+
+
+async def test_control_characters_do_not_break_the_exports(tg: Harness, tmp_path: Path) -> None:
+    from tests.test_proposals import specialist, submit
+
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    await submit(tg, anna, "lv", CONTROL, theme="Kultūra")
+    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=10)
+    assert proposal.text == CONTROL  # the store keeps what the resident sent
+
+    await specialist(tg).send("/export")
+    documents = [m.document for m in tg.staff_chat.messages if m.document]
+    xlsxs = [d for d in documents if d.filename.endswith(".xlsx")]
+    assert len(xlsxs) == 1, "the staff chat got no XLSX"
+    xlsx = xlsxs[0]
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[1][6] == CONTROL.translate(
+        dict.fromkeys([7, 11, 12, 27], "\N{REPLACEMENT CHARACTER}")
+    )
+
+    output = tmp_path / "proposals.xlsx"
+    result = cli(
+        tmp_path, "export", "proposals", "-o", str(output), DATABASE=str(tg.settings.database)
+    )
+    assert result.returncode == 0, result.stderr
+    assert load_workbook(output).active["G2"].value == rows[1][6]
