@@ -113,6 +113,109 @@ def test_every_code_package_is_listed_for_the_wheel() -> None:
     assert found - listed == set()
 
 
+# -- the Makefile's .venv ----------------------------------------------------------------------
+
+# Stand-ins for python3, so these tests neither need another Python nor install anything. The
+# "new" one makes a venv whose pip only records its calls and whose pytest only says it ran.
+FAKE_NEW_PYTHON = """#!/bin/sh
+case "$1" in
+--version) echo "Python 3.12.1" ;;
+-c) exit 0 ;;
+-m)
+    if [ "$2" = venv ]; then
+        for last; do :; done
+        mkdir -p "$last/bin" && echo "home = fake" >"$last/pyvenv.cfg"
+        cp "$0" "$last/bin/python"
+        printf '#!/bin/sh\necho "pip $*" >>"%s/pip.log"\n' "$last" >"$last/bin/pip"
+        printf '#!/bin/sh\necho "pytest ran"\n' >"$last/bin/pytest"
+        chmod +x "$last/bin/pip" "$last/bin/pytest"
+    fi ;;
+esac
+"""
+FAKE_OLD_PYTHON = """#!/bin/sh
+[ "$1" = --version ] && echo "Python 3.9.2" && exit 0
+exit 1
+"""
+# As on Debian without python3-venv: the venv is half made (no pip), and venv fails.
+FAKE_PYTHON_WITHOUT_ENSUREPIP = """#!/bin/sh
+case "$1" in
+-c) exit 0 ;;
+-m)
+    for last; do :; done
+    mkdir -p "$last/bin" && echo "home = fake" >"$last/pyvenv.cfg" && cp "$0" "$last/bin/python"
+    echo "Error: Command '[\"$last/bin/python3\", \"-m\", \"ensurepip\"]' returned non-zero" >&2
+    exit 1 ;;
+esac
+"""
+
+
+def fake_python(folder: Path, script: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "python3"
+    path.write_text(script)
+    path.chmod(0o755)
+    return path
+
+
+def make_test(tmp_path: Path, python: Path) -> subprocess.CompletedProcess[str]:
+    """`make test` in the checkout with .venv at tmp_path/venv and `python` as python3."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env["PATH"] = f"{python.parent}{os.pathsep}{env['PATH']}"
+    variables = [f"VENV={tmp_path / 'venv'}", f"PYTHON={python}"]
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(CHECKOUT), *variables, "test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+@needs_checkout
+@needs_make
+def test_make_replaces_a_venv_made_by_an_older_python(tmp_path: Path) -> None:
+    old = fake_python(tmp_path / "old", FAKE_OLD_PYTHON)
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("version = 3.9.2\n")
+    shutil.copy(old, tmp_path / "venv" / "bin" / "python")
+    # Even with a stamp saying it was installed (the system Python was replaced since).
+    (tmp_path / "venv" / ".installed-0").touch()
+
+    result = make_test(tmp_path, fake_python(tmp_path / "new", FAKE_NEW_PYTHON))
+    assert result.returncode == 0, result.stderr
+    assert "was made by an older Python" in result.stderr
+    assert "pytest ran" in result.stdout
+    assert (
+        "3.12.1"
+        in subprocess.run(
+            [tmp_path / "venv" / "bin" / "python", "--version"], capture_output=True, text=True
+        ).stdout
+    )
+
+
+@needs_checkout
+@needs_make
+def test_make_says_which_python_it_needs(tmp_path: Path) -> None:
+    result = make_test(tmp_path, fake_python(tmp_path / "old", FAKE_OLD_PYTHON))
+    assert result.returncode != 0
+    assert "needs Python 3.11 or newer" in result.stderr and "3.9.2" in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+@needs_checkout
+@needs_make
+def test_make_says_to_install_python3_venv(tmp_path: Path) -> None:
+    python = fake_python(tmp_path / "debian", FAKE_PYTHON_WITHOUT_ENSUREPIP)
+    for _run in range(2):  # and again the second time: no half-made venv is left to trip over
+        result = make_test(tmp_path, python)
+        assert result.returncode != 0
+        assert "sudo apt install python3-venv" in result.stderr
+        assert not (tmp_path / "venv").exists()
+
+
 # -- PTB 22: durations as datetime.timedelta ---------------------------------------------------
 
 READS_A_DURATION = """
