@@ -72,6 +72,10 @@ def test_the_wheel_carries_migrations_locales_and_municipality(tmp_path: Path) -
     for folder, files in sources.items():
         for name in files:
             assert f"bot/{folder}/{name}" in names
+    # pyproject declares MIT; the licence text travels with the package.
+    [license_file] = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
+    license_text = zipfile.ZipFile(wheel).read(license_file).decode()
+    assert "Liepāja city municipality and liepaja-bot contributors" in license_text
 
     # Unpacked outside the checkout (as site-packages would hold it), the bot finds its files.
     site = tmp_path / "site"
