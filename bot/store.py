@@ -106,7 +106,8 @@ class Store(ProposalQueries):
                     self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 except OSError as error:
                     raise StoreOpenError(
-                        f"{self.path}: cannot create its folder: {error.strerror or error}"
+                        f"{self.path}: cannot create its folder {self.path.parent}: "
+                        f"{error.strerror or error}"
                     ) from None
                 try:
                     os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
