@@ -1,12 +1,39 @@
 # The README's commands. `make demo` and `make test` set up .venv first when needed.
 VENV ?= .venv
+# The Python that makes .venv: 3.11 or newer (`make PYTHON=python3.12 test` to pick another).
+PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 11))
 
 .PHONY: demo run test lint format i18n-extract i18n-update
 
+# A .venv whose Python is older than 3.11, or gone (made by an older python3, or the system's
+# Python was replaced since), is made again instead of failing on every run.
+ifneq ($(wildcard $(VENV)/pyvenv.cfg),)
+ifneq ($(shell $(BIN)/python -c '$(NEW_ENOUGH)' >/dev/null 2>&1 && echo ok),ok)
+.PHONY: $(STAMP)
+endif
+endif
+
 $(STAMP): pyproject.toml
-	python3 -m venv $(VENV)
+	@$(PYTHON) -c '$(NEW_ENOUGH)' >/dev/null 2>&1 || { \
+		echo "liepaja-bot needs Python 3.11 or newer, and $(PYTHON) is" \
+			"$$($(PYTHON) --version 2>/dev/null || echo "not found"). Install a newer Python and run" \
+			"make again, naming it if it is not python3: make PYTHON=python3.12 test" >&2; \
+		exit 1; }
+	@if [ -e $(VENV)/pyvenv.cfg ] && ! $(BIN)/python -c '$(NEW_ENOUGH)' >/dev/null 2>&1; then \
+		echo "$(VENV) was made by an older Python, or its Python is gone:" \
+			"making it again with $(PYTHON)." >&2; \
+		rm -rf $(VENV); \
+	fi
+	@[ -e $(VENV)/pyvenv.cfg ] || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip --version \
+		>/dev/null; } || { \
+		rm -rf $(VENV); \
+		echo "Could not make $(VENV) with $(PYTHON) -m venv (see above). On Debian and Ubuntu" \
+			"install the venv module first: sudo apt install python3-venv" \
+			"(or python3.X-venv for your version), then run make again." >&2; \
+		exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@

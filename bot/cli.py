@@ -1,21 +1,36 @@
-"""The `liepaja-bot` command (also `python -m bot`)."""
+"""The `liepaja-bot` command (also `python -m bot`).
+
+It is run by an IT admin from a shell, a service unit or a container: what goes wrong outside
+the code (a path, a file, the network) is told in one line on stderr with a non-zero exit code,
+never as a traceback. 1: it failed; 2: it was asked for something wrong (settings, arguments).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.store import StoreOpenError
+
+# The export's format, when --format is not given, from the output file's name.
+FORMAT_OF_SUFFIX = {".csv": "csv", ".xlsx": "xlsx"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="liepaja-bot", description="Liepāja development programme Telegram bot."
     )
-    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="default: .env")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        help="settings file; must exist if given (default: .env, only if there is one)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot against Telegram (needs BOT_TOKEN)")
     commands.add_parser("migrate", help="apply database migrations and exit")
@@ -27,17 +42,33 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--language", default="lv", help="the demo resident's Telegram language")
     export = commands.add_parser("export", help="export data for the working groups")
     export.add_argument("what", choices=["proposals"])
-    export.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
+    export.add_argument(
+        "--format", choices=["csv", "xlsx"], help="default: from the file name (.csv or .xlsx)"
+    )
     export.add_argument("-o", "--output", type=Path, required=True, help="the file to write")
     export.add_argument(
         "--language", choices=["lv", "ru", "en"], default="lv", help="of headings and statuses"
     )
     args = parser.parse_args(argv)
 
+    export_format: str | None = None
+    if args.command == "export":
+        export_format = args.format or FORMAT_OF_SUFFIX.get(args.output.suffix.lower())
+        if export_format is None:
+            # Writing XLSX into a file called .csv (the old default) only confuses its reader.
+            return fail(
+                f"cannot tell the format from the file name {args.output}: "
+                "name it .csv or .xlsx, or give --format csv|xlsx",
+                code=2,
+            )
+
     try:
-        settings = load_settings(env_file=args.env_file)
+        settings = load_settings(
+            env_file=args.env_file or Path(".env"), env_file_required=args.env_file is not None
+        )
     except ConfigError as error:
-        print(f"Configuration error: {error}", file=sys.stderr)
+        for problem in str(error).splitlines():  # every bad key at once, one line each
+            print(f"Configuration error: {problem}", file=sys.stderr)
         return 2
     # The demo's terminal is the chat: only warnings may interrupt it.
     level = (
@@ -45,23 +76,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     configure_logging(level, secrets=[settings.bot_token or ""])
 
-    if args.command == "run":
-        return run(settings)
-    if args.command == "migrate":
-        return asyncio.run(migrate(settings))
-    if args.command == "export":
-        return asyncio.run(export_to_file(settings, args.format, args.output, args.language))
-    if args.command == "demo":
-        from bot.demo import run_demo
+    try:
+        if args.command == "run":
+            return run(settings)
+        if args.command == "migrate":
+            return asyncio.run(migrate(settings))
+        if args.command == "export":
+            assert export_format is not None
+            return asyncio.run(export_to_file(settings, export_format, args.output, args.language))
+        if args.command == "demo":
+            from bot.demo import run_demo
 
-        return asyncio.run(
-            run_demo(settings, script=args.script, database=args.database, language=args.language)
-        )
+            return asyncio.run(
+                run_demo(
+                    settings, script=args.script, database=args.database, language=args.language
+                )
+            )
+    except StoreOpenError as error:
+        return fail(str(error))
     return 2
+
+
+def fail(message: str, *, code: int = 1) -> int:
+    """Tells the admin what went wrong, in one line; returns the exit code."""
+    print(f"liepaja-bot: {message}", file=sys.stderr)
+    return code
 
 
 def run(settings: Settings) -> int:
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
 
@@ -73,8 +117,42 @@ def run(settings: Settings) -> int:
         )
         return 2
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    quiet = _QuietStartUpFailure()
+    started = app.post_init
+
+    async def post_init(application: object) -> None:
+        # Started: from now on PTB's own logging of network trouble is what the admin needs.
+        quiet.starting = False
+        if started is not None:
+            await started(app)
+
+    app.post_init = post_init
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(quiet)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return fail(
+            "Telegram refused BOT_TOKEN: get the bot's current token from @BotFather", code=2
+        )
+    except NetworkError as error:  # TimedOut is one too
+        return fail(f"Telegram could not be reached at {settings.bot_api_url}: {error}")
     return 0
+
+
+class _QuietStartUpFailure(logging.Filter):
+    """PTB logs a failed first request to Telegram with its whole traceback, then raises it;
+    `run` reports it in one line instead, so that log record is dropped while starting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starting = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from telegram.error import InvalidToken, NetworkError
+
+        failure = record.exc_info[1] if record.exc_info else None
+        return not (self.starting and isinstance(failure, NetworkError | InvalidToken))
 
 
 async def migrate(settings: Settings) -> int:
@@ -82,11 +160,19 @@ async def migrate(settings: Settings) -> int:
 
     store = Store(settings.database)
     try:
-        await store.open()
+        applied_now = await store.open()
         applied = await store.applied_migrations()
     finally:
         await store.close()
-    print(f"{settings.database}: {len(applied)} migrations applied, newest {applied[-1]}")
+    if applied_now:
+        plural = "" if len(applied_now) == 1 else "s"
+        print(
+            f"{settings.database}: applied {len(applied_now)} migration{plural}: "
+            + ", ".join(applied_now)
+        )
+    else:
+        newest = f", newest {applied[-1]}" if applied else ""
+        print(f"{settings.database}: already up to date ({len(applied)} migrations{newest})")
     return 0
 
 
@@ -96,13 +182,26 @@ async def export_to_file(settings: Settings, fmt: str, output: Path, language: s
 
     store = Store(settings.database)
     try:
-        await store.open()
+        # Only reads: a mistyped DATABASE must not become a new, empty database.
+        await store.open(must_exist=True)
         data = await export_proposals(store, settings, fmt, language=language)
     finally:
         await store.close()
-    output.write_bytes(data)
+    try:
+        write_private(output, data)
+    except OSError as error:
+        return fail(f"cannot write {output}: {error.strerror or error}")
     print(f"wrote {output} ({len(data)} bytes)")
     return 0
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Writes an export readable by its owner only (0600): it holds what residents wrote and the
+    contact details of those who agreed to be contacted."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        file.write(data)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Configuration: deployment settings from the environment (or `.env`), content from a TOML file.
 
-Everything is read and checked once at start-up. A bad or missing value raises one ConfigError
-that names the key and where it came from, so the bot never starts half-configured.
+Everything is read and checked once at start-up. Bad or missing values raise one ConfigError
+that names every such key and where its value came from (the environment, the .env file, the
+default), so the bot never starts half-configured and an admin fixes them all in one go.
 """
 
 from __future__ import annotations
@@ -9,29 +10,55 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MUNICIPALITY_FILE = PROJECT_ROOT / "municipality" / "liepaja.toml"
+
+def package_folder(package: str) -> Path:
+    """The folder of one of the data packages installed inside `bot` (bot.migrations,
+    bot.locales, bot.municipality): found through the import system, so an installed wheel and
+    an editable checkout (where they are the repository's top-level folders) both work."""
+    folder = files(package)
+    if not isinstance(folder, Path):
+        # A zipped install (zipimport) has no folder to read migrations or catalogs from.
+        raise RuntimeError(f"{package} is not installed as files on disk")
+    return folder
+
+
+DEFAULT_MUNICIPALITY_FILE = package_folder("bot.municipality") / "liepaja.toml"
 DEFAULT_DATABASE = Path("data/liepaja-bot.sqlite3")
 DEFAULT_BOT_API_URL = "https://api.telegram.org/bot"
 LANGUAGES = ("lv", "ru", "en")
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
-class ConfigError(Exception):
-    """A configuration value is missing or wrong; the message names the key and its source."""
+# One problem with a setting: (key, where its value came from, what is wrong).
+Problem = tuple[str, str, str]
 
-    def __init__(self, key: str, source: str, problem: str) -> None:
-        super().__init__(f"{source}: {key}: {problem}")
+
+class ConfigError(Exception):
+    """Configuration values are missing or wrong: one line per key, each naming its source.
+    `key` and `source` are those of the first problem."""
+
+    def __init__(self, key: str, source: str, problem: str, *more: Problem) -> None:
+        self.problems: list[Problem] = [(key, source, problem), *more]
+        super().__init__("\n".join(f"{s}: {k}: {p}" for k, s, p in self.problems))
         self.key = key
         self.source = source
+
+    @classmethod
+    def of(cls, problems: list[Problem]) -> ConfigError:
+        return cls(*problems[0], *problems[1:])
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key, _source, _problem in self.problems]
 
 
 @dataclass(frozen=True)
@@ -106,16 +133,32 @@ class Settings:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    *,
+    env_file_required: bool = False,
 ) -> Settings:
-    """Reads settings from `environ` (default: the process environment) over the `.env` file."""
-    values: dict[str, str] = {}
-    if env_file is not None and env_file.is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    values.update(os.environ if environ is None else environ)
-    source = (
-        "environment" if env_file is None or not env_file.is_file() else f"environment/{env_file}"
-    )
+    """Reads settings from `environ` (default: the process environment) over the `.env` file.
+    The file is optional unless `env_file_required` (it was named on the command line)."""
+    environment = os.environ if environ is None else environ
+    from_file: dict[str, str] = {}
+    if env_file is not None and (env_file_required or env_file.exists()):
+        if not env_file.exists():
+            raise ConfigError("--env-file", "command line", f"{env_file} does not exist")
+        try:
+            from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        except OSError as error:
+            raise ConfigError("(file)", str(env_file), error.strerror or str(error)) from None
+    values = {**from_file, **environment}
+    problems: list[Problem] = []
+
+    def source(key: str) -> str:
+        if key in environment:
+            return "environment"
+        return str(env_file) if key in from_file else "default"
+
+    def bad(key: str, problem: str) -> None:
+        problems.append((key, source(key), problem))
 
     def get(key: str, default: str | None = None) -> str | None:
         value = values.get(key, "").strip()
@@ -128,7 +171,8 @@ def load_settings(
         try:
             return int(raw)
         except ValueError:
-            raise ConfigError(key, source, f"expected a whole number, got {raw!r}") from None
+            bad(key, f"expected a whole number, got {raw!r}")
+            return default
 
     admin_ids: set[int] = set()
     for part in (get("ADMIN_IDS") or "").replace(";", ",").split(","):
@@ -136,95 +180,102 @@ def load_settings(
             try:
                 admin_ids.add(int(part))
             except ValueError:
-                raise ConfigError(
-                    "ADMIN_IDS",
-                    source,
-                    f"expected Telegram user ids separated by commas, got {part!r}",
-                ) from None
+                bad("ADMIN_IDS", f"expected Telegram user ids separated by commas, got {part!r}")
 
     token = get("BOT_TOKEN")
     if token is not None and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
         # Say what is wrong without echoing the secret.
-        raise ConfigError("BOT_TOKEN", source, "does not look like a token from @BotFather")
+        bad("BOT_TOKEN", "does not look like a token from @BotFather")
 
     api_url = (get("BOT_API_URL") or DEFAULT_BOT_API_URL).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
-        raise ConfigError("BOT_API_URL", source, f"expected an http(s) URL, got {api_url!r}")
+        bad("BOT_API_URL", f"expected an http(s) URL, got {api_url!r}")
     default_file_url = (
         api_url[: -len("/bot")] + "/file/bot" if api_url.endswith("/bot") else api_url
     )
     file_url = (get("BOT_FILE_API_URL") or default_file_url).rstrip("/")
 
     timezone_name = get("TIMEZONE", "Europe/Riga") or "Europe/Riga"
-    timezone = _zone(timezone_name, "TIMEZONE", source)
+    try:
+        timezone = _zone(timezone_name, "TIMEZONE", source("TIMEZONE"))
+    except ConfigError as error:
+        problems.extend(error.problems)
+        timezone = ZoneInfo("Europe/Riga")
 
     municipality_file = Path(get("MUNICIPALITY_FILE") or DEFAULT_MUNICIPALITY_FILE)
+    staff_chat_id = integer("STAFF_CHAT_ID")
     per_day = integer("PROPOSALS_PER_DAY", 5)
     if per_day is not None and per_day < 1:
-        raise ConfigError("PROPOSALS_PER_DAY", source, "must be at least 1")
+        bad("PROPOSALS_PER_DAY", "must be at least 1")
+    idle_days = integer("CONVERSATION_IDLE_DAYS", 30)
+    if idle_days is not None and idle_days < 1:
+        bad("CONVERSATION_IDLE_DAYS", "must be at least 1")
+    per_minute = integer("MESSAGES_PER_MINUTE", 20)
+    if per_minute is not None and per_minute < 5:
+        bad("MESSAGES_PER_MINUTE", "must be at least 5")
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError("LOG_LEVEL", source, "expected DEBUG, INFO, WARNING or ERROR")
+        bad("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
 
-    municipality = load_municipality(municipality_file)
+    try:
+        municipality: Municipality | None = load_municipality(
+            municipality_file, named_by=source("MUNICIPALITY_FILE")
+        )
+    except ConfigError as error:
+        problems.extend(error.problems)
+        municipality = None
     staff_topics: dict[str, int] = {}
     for part in (get("STAFF_TOPICS") or "").split(","):
-        if not part.strip():
+        if not part.strip() or municipality is None:  # no themes to check the slugs against
             continue
         slug, _, topic = part.partition(":")
         if municipality.theme(slug.strip()) is None or not topic.strip().isdigit():
-            raise ConfigError(
-                "STAFF_TOPICS",
-                source,
-                f"expected theme:topic_id pairs with known themes, got {part!r}",
-            )
+            bad("STAFF_TOPICS", f"expected theme:topic_id pairs with known themes, got {part!r}")
+            continue
         staff_topics[slug.strip()] = int(topic)
 
+    if problems or municipality is None:
+        raise ConfigError.of(problems)
     return Settings(
         bot_token=token,
         database=Path(get("DATABASE") or DEFAULT_DATABASE),
         bot_api_url=api_url,
         bot_file_api_url=file_url,
-        staff_chat_id=integer("STAFF_CHAT_ID"),
+        staff_chat_id=staff_chat_id,
         admin_ids=frozenset(admin_ids),
         timezone=timezone,
         municipality=municipality,
         municipality_file=municipality_file,
         proposals_per_day=per_day or 5,
-        conversation_idle_days=_at_least(1, "CONVERSATION_IDLE_DAYS", integer, 30, source),
-        messages_per_minute=_at_least(5, "MESSAGES_PER_MINUTE", integer, 20, source),
+        conversation_idle_days=idle_days or 30,
+        messages_per_minute=per_minute or 20,
         log_level=log_level,
         staff_topics=staff_topics,
     )
 
 
-def _at_least(
-    minimum: int, key: str, integer: Callable[[str, int], int | None], default: int, source: str
-) -> int:
-    value = integer(key, default)
-    if value is None or value < minimum:
-        raise ConfigError(key, source, f"must be at least {minimum}")
-    return value
-
-
-def load_municipality(path: Path) -> Municipality:
-    """Reads and checks the municipality's content file."""
+def load_municipality(path: Path, *, named_by: str = "environment") -> Municipality:
+    """Reads and checks the municipality's content file; `named_by` is where MUNICIPALITY_FILE
+    came from. Every bad key of the file is reported at once."""
     source = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError("MUNICIPALITY_FILE", "environment", f"{path} does not exist") from None
+        raise ConfigError("MUNICIPALITY_FILE", named_by, f"{path} does not exist") from None
+    except OSError as error:
+        raise ConfigError("MUNICIPALITY_FILE", named_by, f"{path}: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError("(file)", source, f"not valid TOML: {error}") from None
 
+    # The reader records each problem and hands back a placeholder, so that checking goes on.
     reader = _Reader(data, source)
     themes = []
     raw_themes = reader.list("themes")
     for index, _raw in enumerate(raw_themes):
         key = f"themes[{index}]"
         slug = reader.text(f"{key}.slug")
-        if not SLUG.match(slug):
-            raise ConfigError(f"{key}.slug", source, "expected lower-case ASCII letters, digits, _")
+        if slug and not SLUG.match(slug):
+            reader.bad(f"{key}.slug", "expected lower-case ASCII letters, digits, _")
         themes.append(
             Theme(
                 slug=slug,
@@ -233,28 +284,31 @@ def load_municipality(path: Path) -> Municipality:
                 leader_role=reader.localized(f"{key}.leader_role"),
             )
         )
-    if not themes:
-        raise ConfigError("themes", source, "at least one theme is needed")
-    slugs = [t.slug for t in themes]
+    if not themes and not reader.problems:
+        reader.bad("themes", "at least one theme is needed")
+    slugs = [t.slug for t in themes if t.slug]
     if len(set(slugs)) != len(slugs):
-        raise ConfigError("themes", source, "theme slugs must be unique")
+        reader.bad("themes", "theme slugs must be unique")
 
     prefix = reader.text("municipality.reference_prefix")
-    if not re.fullmatch(r"[A-Z]{2,8}", prefix):
-        raise ConfigError("municipality.reference_prefix", source, "expected 2–8 capital letters")
-    return Municipality(
+    if prefix and not re.fullmatch(r"[A-Z]{2,8}", prefix):
+        reader.bad("municipality.reference_prefix", "expected 2–8 capital letters")
+    municipality = Municipality(
         name=reader.localized("municipality.name"),
         programme=reader.localized("municipality.programme"),
         office=reader.localized("municipality.office"),
         email=reader.text("municipality.email"),
         website=reader.text("municipality.website"),
         reference_prefix=prefix,
-        timezone=_zone(reader.text("municipality.timezone"), "municipality.timezone", source),
+        timezone=reader.zone("municipality.timezone"),
         meeting_venue=reader.venue("venues.meetings"),
         reception_venue=reader.venue("venues.reception"),
         themes=tuple(themes),
         retention_months=reader.whole("privacy.retention_months"),
     )
+    if reader.problems:
+        raise ConfigError.of(reader.problems)
+    return municipality
 
 
 def _zone(name: str, key: str, source: str) -> ZoneInfo:
@@ -265,19 +319,26 @@ def _zone(name: str, key: str, source: str) -> ZoneInfo:
 
 
 class _Reader:
-    """Looks up dotted keys (`themes[3].name`) in parsed TOML and checks their types."""
+    """Looks up dotted keys (`themes[3].name`) in parsed TOML and checks their types. A bad value
+    is recorded in `problems` and a placeholder returned, so one pass finds every bad key."""
 
     def __init__(self, data: dict[str, Any], source: str) -> None:
         self.data = data
         self.source = source
+        self.problems: list[Problem] = []
+
+    def bad(self, key: str, problem: str) -> None:
+        self.problems.append((key, self.source, problem))
 
     def get(self, key: str) -> Any:
+        """The value at `key`, or None (recorded as missing)."""
         node: Any = self.data
         for part in key.split("."):
             match = re.fullmatch(r"(\w+)\[(\d+)\]", part)
             name, index = (match.group(1), int(match.group(2))) if match else (part, None)
             if not isinstance(node, dict) or name not in node:
-                raise ConfigError(key, self.source, "missing")
+                self.bad(key, "missing")
+                return None
             node = node[name]
             if index is not None:
                 node = node[index]
@@ -285,38 +346,61 @@ class _Reader:
 
     def text(self, key: str) -> str:
         value = self.get(key)
+        if value is None:
+            return ""
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(key, self.source, "expected a non-empty string")
+            self.bad(key, "expected a non-empty string")
+            return ""
         return value.strip()
 
-    def number(self, key: str) -> float:
+    def number(self, key: str) -> float | None:
         value = self.get(key)
+        if value is None:
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(key, self.source, "expected a number")
+            self.bad(key, "expected a number")
+            return None
         return float(value)
 
     def whole(self, key: str) -> int:
         value = self.get(key)
+        if value is None:
+            return 1
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(key, self.source, "expected a whole number of at least 1")
+            self.bad(key, "expected a whole number of at least 1")
+            return 1
         return value
 
     def list(self, key: str) -> list[Any]:
         value = self.get(key)
+        if value is None:
+            return []
         if not isinstance(value, list):
-            raise ConfigError(key, self.source, "expected a list ([[...]] tables)")
+            self.bad(key, "expected a list ([[...]] tables)")
+            return []
         return value
 
     def localized(self, key: str) -> Localized:
         return Localized(**{lang: self.text(f"{key}.{lang}") for lang in LANGUAGES})
 
+    def zone(self, key: str) -> ZoneInfo:
+        name = self.text(key)
+        if not name:
+            return ZoneInfo("UTC")
+        try:
+            return _zone(name, key, self.source)
+        except ConfigError as error:
+            self.problems.extend(error.problems)
+            return ZoneInfo("UTC")
+
     def venue(self, key: str) -> Venue:
         latitude, longitude = self.number(f"{key}.latitude"), self.number(f"{key}.longitude")
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise ConfigError(key, self.source, "coordinates out of range")
+        known = latitude is not None and longitude is not None
+        if known and not (-90 <= (latitude or 0) <= 90 and -180 <= (longitude or 0) <= 180):
+            self.bad(key, "coordinates out of range")
         return Venue(
             name=self.localized(f"{key}.name"),
             address=self.text(f"{key}.address"),
-            latitude=latitude,
-            longitude=longitude,
+            latitude=latitude or 0.0,
+            longitude=longitude or 0.0,
         )

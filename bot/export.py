@@ -12,6 +12,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bot.config import Settings
 from bot.i18n import N_, Translator, translator
@@ -106,9 +107,12 @@ def _defused(value: str | int) -> str | int:
 
 
 def _text_cell(sheet: Any, value: str | int) -> WriteOnlyCell | int:
-    """openpyxl takes a string starting with "=" for a formula; these cells are always text."""
+    """openpyxl takes a string starting with "=" for a formula; these cells are always text.
+    Control characters that XML cannot carry (a resident's text may hold a bell, a vertical tab,
+    an escape sequence) would make openpyxl refuse the whole file, for everyone: in the
+    spreadsheet they become U+FFFD, while the store keeps the text as sent (and so does the CSV)."""
     if isinstance(value, int):
         return value
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value))
     cell.data_type = "s"
     return cell

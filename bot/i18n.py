@@ -1,7 +1,8 @@
 """Languages: gettext catalogs for lv (default, the state language), ru and en; Babel formats.
 
-The `.po` files in `locales/` are the source of truth. They are compiled in memory when the bot
-starts, so a fresh clone needs no build step and a stale `.mo` file can never be served.
+The `.po` files in `locales/` (installed as `bot.locales`) are the source of truth. They are
+compiled in memory when the bot starts, so a fresh clone needs no build step and a stale `.mo`
+file can never be served.
 The locale is resolved once per update (stored choice → Telegram's language_code → Latvian) and
 carried in the context as a `Translator`; nothing is set globally.
 """
@@ -21,9 +22,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from bot.config import LANGUAGES, PROJECT_ROOT
+from bot.config import LANGUAGES, package_folder
 
-LOCALES_DIR = PROJECT_ROOT / "locales"
+LOCALES_DIR = package_folder("bot.locales")
 DOMAIN = "messages"
 DEFAULT_LANGUAGE = "lv"
 # The staff chat is shared by the office: its posts and buttons are in the state language.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -179,7 +180,7 @@ def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:
     if voice := message.voice:
         details["voice"] = {
             "file_id": voice.file_id,
-            "duration": voice.duration,
+            "duration": _seconds(voice.duration),
             "mime_type": voice.mime_type,
         }
         return "voice", None, details
@@ -187,7 +188,17 @@ def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:
         details["location"] = {"latitude": location.latitude, "longitude": location.longitude}
         return "location", None, details
     if contact := message.contact:
-        details["contact"] = {"phone_number": contact.phone_number, "user_id": contact.user_id}
+        sender = message.from_user.id if message.from_user else None
+        if contact.user_id is not None and contact.user_id == sender:
+            details["contact"] = {
+                "own": True,
+                "phone_number": contact.phone_number,
+                "user_id": contact.user_id,
+            }
+        else:
+            # Someone else's card, which the bot refuses (residents share only their own number):
+            # the log keeps that one was sent, and nothing of that person.
+            details["contact"] = {"own": False}
         return "contact", None, details
     if sticker := message.sticker:
         details["sticker"] = {"emoji": sticker.emoji, "file_id": sticker.file_id}
@@ -196,3 +207,11 @@ def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:
         kind = "command" if message.text.startswith("/") else "text"
         return ("edit" if edited else kind), message.text, details
     return "other", message.caption, details
+
+
+def _seconds(duration: int | timedelta | None) -> int | None:
+    """A duration as whole seconds for the JSON log: PTB gives a timedelta (bot/__init__.py opts
+    in to PTB_TIMEDELTA) or, if an operator turned that off, an int."""
+    if isinstance(duration, timedelta):
+        return round(duration.total_seconds())
+    return duration

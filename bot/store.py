@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -24,7 +26,7 @@ import aiosqlite
 
 from bot.clock import Clock, utc_now
 from bot.clock import to_text as _iso
-from bot.config import PROJECT_ROOT
+from bot.config import package_folder
 from bot.store_journal import Journal
 from bot.store_outbox import Outbox
 from bot.store_proposals import ProposalQueries
@@ -32,12 +34,16 @@ from bot.store_schedule import Schedule
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+MIGRATIONS_DIR = package_folder("bot.migrations")
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
 class MigrationError(Exception):
     """A migration file is malformed or failed to apply; nothing of it was applied."""
+
+
+class StoreOpenError(Exception):
+    """The database file or its folder cannot be created or opened; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -85,23 +91,62 @@ class Store(ProposalQueries):
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def open(self, migrations_dir: Path = MIGRATIONS_DIR) -> None:
-        """Opens the file (creating it and its folder), configures SQLite and migrates."""
+    async def open(
+        self, migrations_dir: Path = MIGRATIONS_DIR, *, must_exist: bool = False
+    ) -> list[str]:
+        """Opens the file (creating it and its folder, unless it `must_exist`: commands that only
+        read must not turn a mistyped DATABASE into a new empty database), configures SQLite and
+        migrates. Returns the migrations applied now. Raises StoreOpenError naming the file."""
         if self._db is not None:
-            return
+            return []
+        database: str | Path = self.path
         if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if must_exist:
+                if not self.path.exists():
+                    raise StoreOpenError(f"{self.path}: no such database file (check DATABASE)")
+                # mode=rw: SQLite itself refuses to create the file if it went meanwhile.
+                database = f"{self.path.resolve().as_uri()}?mode=rw"
+            else:
+                # Private (0700 folder, 0600 file): it holds residents' phone numbers, e-mails and
+                # every message. SQLite gives the -wal and -shm files the database file's mode.
+                try:
+                    self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                except OSError as error:
+                    raise StoreOpenError(
+                        f"{self.path}: cannot create its folder {self.path.parent}: "
+                        f"{error.strerror or error}"
+                    ) from None
+                try:
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                except FileExistsError:
+                    pass  # an existing database (or whatever is there: SQLite will say)
+                except OSError as error:
+                    raise StoreOpenError(
+                        f"{self.path}: cannot create the database: {error.strerror or error}"
+                    ) from None
         # isolation_level=None: no implicit transactions; _write() says BEGIN IMMEDIATE itself so
         # a read that decides a write cannot be overtaken by another writer.
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        self._db.row_factory = aiosqlite.Row
-        # WAL lets readers (exports, a second process) work beside the bot; FULL makes each
-        # commit survive power loss too, which matters more here than a millisecond per write.
-        await self._db.execute("PRAGMA journal_mode = WAL")
-        await self._db.execute("PRAGMA synchronous = FULL")
-        await self._db.execute("PRAGMA foreign_keys = ON")
-        await self._db.execute("PRAGMA busy_timeout = 5000")
-        await self.migrate(migrations_dir)
+        try:
+            # Tried first in a plain thread: when aiosqlite's own connect fails, its worker thread
+            # outlives the attempt and reports to an event loop that may be closed by then.
+            await asyncio.to_thread(lambda: sqlite3.connect(database, uri=must_exist).close())
+            db = await aiosqlite.connect(database, isolation_level=None, uri=must_exist)
+        except sqlite3.Error as error:
+            raise StoreOpenError(f"{self.path}: cannot open the database: {error}") from None
+        try:
+            db.row_factory = aiosqlite.Row
+            # WAL lets readers (exports, a second process) work beside the bot; FULL makes each
+            # commit survive power loss too, which matters more here than a millisecond per write.
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA busy_timeout = 5000")
+        except sqlite3.Error as error:
+            # E.g. "file is not a database": some other file is where DATABASE points.
+            await db.close()
+            raise StoreOpenError(f"{self.path}: cannot open the database: {error}") from None
+        self._db = db
+        return await self.migrate(migrations_dir)
 
     async def close(self) -> None:
         """Closes the connection; aiosqlite's worker thread would otherwise keep the process."""

@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+import os
+
+# As bot/__init__.py does: PTB's durations as timedelta (before any test module imports telegram).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta

@@ -81,3 +81,55 @@ def test_token_is_redacted_from_log_lines() -> None:
     RedactSecrets([TOKEN]).filter(record)
     assert TOKEN not in record.getMessage()
     assert "[redacted]" in record.getMessage()
+
+
+def test_each_key_names_where_its_own_value_came_from(tmp_path: Path) -> None:
+    env = tmp_path / "bot.env"
+    env.write_text("TIMEZONE=Europe/Liepaja\nSTAFF_CHAT_ID=staff\n")
+    with pytest.raises(ConfigError) as raised:
+        # STAFF_CHAT_ID's bad value in the file is overridden by a good one in the environment.
+        load_settings(environ={"ADMIN_IDS": "12,abc", "STAFF_CHAT_ID": "-1001"}, env_file=env)
+    lines = str(raised.value).splitlines()
+    assert sorted(lines) == sorted(
+        [
+            "environment: ADMIN_IDS: expected Telegram user ids separated by commas, got 'abc'",
+            f"{env}: TIMEZONE: unknown time zone 'Europe/Liepaja'",
+        ]
+    )
+
+
+def test_every_bad_key_is_reported_at_once(tmp_path: Path) -> None:
+    environ = {
+        "ADMIN_IDS": "12,abc",
+        "STAFF_CHAT_ID": "staff",
+        "TIMEZONE": "Europe/Liepaja",
+        "BOT_TOKEN": "not-a-token",
+        "BOT_API_URL": "ftp://x",
+        "PROPOSALS_PER_DAY": "0",
+        "LOG_LEVEL": "LOUD",
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ, env_file=None)
+    assert sorted(raised.value.keys) == sorted(environ)
+    assert len(str(raised.value).splitlines()) == len(environ)
+    assert "not-a-token" not in str(raised.value)
+
+
+def test_every_bad_key_of_the_municipality_file_is_reported_at_once(tmp_path: Path) -> None:
+    broken = tmp_path / "town.toml"
+    text = DEFAULT_MUNICIPALITY_FILE.read_text(encoding="utf-8")
+    text = text.replace('ru = "Спорт", ', "").replace('reference_prefix = "LIEP"', "")
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"MUNICIPALITY_FILE": str(broken)}, env_file=None)
+    assert raised.value.keys == ["themes[3].name.ru", "municipality.reference_prefix"]
+    assert all(line.startswith(f"{broken}: ") for line in str(raised.value).splitlines())
+
+
+def test_an_env_file_given_explicitly_must_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "production.env"
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={}, env_file=missing, env_file_required=True)
+    assert raised.value.key == "--env-file" and str(missing) in str(raised.value)
+    # The default .env stays optional.
+    assert load_settings(environ={}, env_file=missing).bot_token is None

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
 from bot.demo import Terminal
 from tests.conftest import ADMIN_ID, Harness
 
-DEMO = [sys.executable, "-m", "bot", "--env-file", "none", "demo"]
+DEMO = [sys.executable, "-m", "bot", "--env-file", os.devnull, "demo"]
+# The scripts beside tests/ (CI copies both when it tests the installed wheel).
+SCRIPTS = Path(__file__).resolve().parent.parent / "demo"
 ENV = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE")}
 REVIEW_CARD = "Lūdzu, pārbaudiet savu priekšlikumu"
 
@@ -51,7 +52,7 @@ SHORT = b"/start\ncaf\xc3\n:help\n:quit\n/mine\n"
 def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
     """`liepaja-bot demo --script` on each script, side by side (each takes seconds)."""
     scripts = {
-        "proposal": (PROJECT_ROOT / "demo" / "proposal.txt").read_bytes(),
+        "proposal": (SCRIPTS / "proposal.txt").read_bytes(),
         "not included": NOT_INCLUDED.encode(),
         "short": SHORT,
     }

@@ -34,7 +34,7 @@ async def start_bot(server, fake: FakeTelegram, tmp_path: Path, log) -> asyncio.
         "-m",
         "bot",
         "--env-file",
-        str(tmp_path / "none"),
+        os.devnull,
         "run",
         env=env,
         stdout=log,

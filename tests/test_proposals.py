@@ -275,7 +275,7 @@ async def test_export_as_xlsx_and_csv(tg: Harness, tmp_path: Path) -> None:
         "-m",
         "bot",
         "--env-file",
-        str(tmp_path / "none"),
+        os.devnull,
         "export",
         "proposals",
         "--format",

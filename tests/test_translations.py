@@ -9,10 +9,13 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.config import LANGUAGES, PROJECT_ROOT
-from bot.i18n import negotiate, translator
+import bot
+import handlers
+from bot.config import LANGUAGES
+from bot.i18n import LOCALES_DIR, negotiate, translator
 
-LOCALES = PROJECT_ROOT / "locales"
+# The catalogs and the code the bot runs with: the checkout's, or the installed wheel's in CI.
+LOCALES = LOCALES_DIR
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 
@@ -29,9 +32,9 @@ def template():
 def code_msgids() -> set[str]:
     found: set[str] = set()
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-    for directory in ("bot", "handlers"):
+    for package in (bot, handlers):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            PROJECT_ROOT / directory,
+            Path(package.__file__).parent,
             method_map=[("**.py", "python")],
             keywords=keywords,
         ):
@@ -98,5 +101,6 @@ def test_language_negotiation(telegram: str | None, ours: str) -> None:
 
 
 def test_po_files_only_for_our_languages() -> None:
-    assert sorted(p.name for p in LOCALES.iterdir() if p.is_dir()) == sorted(LANGUAGES)
+    folders = [p.name for p in LOCALES.iterdir() if p.is_dir() and p.name != "__pycache__"]
+    assert sorted(folders) == sorted(LANGUAGES)
     assert isinstance(LOCALES, Path)
