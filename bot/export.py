@@ -16,7 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bot.config import Settings
 from bot.i18n import N_, Translator, translator
-from bot.proposals import status_name
+from bot.proposal_texts import status_name
 from bot.store import Store
 from bot.store_proposals import ExportRow, ThreadMessage
 

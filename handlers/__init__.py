@@ -23,17 +23,17 @@ from handlers import (
     middleware,
     my_submissions,
     onboarding,
-    proposals,
     staff_admin,
     staff_desk,
-    staff_proposals,
+    submitting,
+    triage,
 )
 
 
 def register(app: BotApplication) -> None:
     # The main menu, in this order; each entry belongs to (and is handled by) its flow.
     app.menu = [
-        proposals.MENU_ENTRY,
+        submitting.MENU_ENTRY,
         my_submissions.MENU_ENTRY,
         onboarding.LANGUAGE_ENTRY,
         onboarding.HELP_ENTRY,
@@ -47,11 +47,11 @@ def register(app: BotApplication) -> None:
         # PTB's hint that their button handlers are not tracked per message is noise.
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         flows: list[BaseHandler] = [
-            *proposals.handlers(),  # before onboarding: it takes `/start <theme>` deep links
+            *submitting.handlers(),  # before onboarding: it takes `/start <theme>` deep links
             *my_submissions.handlers(),
             *onboarding.handlers(),
             *staff_admin.handlers(),
-            *staff_proposals.handlers(),
+            *triage.handlers(),
             *staff_desk.handlers(),
             *fallbacks.handlers(),
         ]

@@ -21,12 +21,12 @@ from bot.app import BotContext
 from bot.callbacks import Buttons, button_id
 from bot.i18n import N_
 from bot.keyboards import page_count, paging_row
-from bot.proposals import TEXT_MAX, attachments_summary, status_name, theme_name
+from bot.proposal_texts import TEXT_MAX, attachments_summary, status_name, theme_name
 from bot.store_proposals import Proposal
 from bot.text import escape, send_long, shorten
 from handlers.flows import end_flows
 from handlers.menu import MenuEntry, main_menu
-from handlers.staff_proposals import post_follow_up, post_withdrawal
+from handlers.triage import post_follow_up, post_withdrawal
 
 PREFIX = "mine:"
 BUTTONS = Buttons(PREFIX, audience="resident")

@@ -150,7 +150,7 @@ async def welcome(update: Update, context: BotContext, *, first_time: bool) -> N
 
 async def deep_link_offer(update: Update, context: BotContext) -> None:
     """A /start payload from a poster or QR code (a theme) becomes a button to act on it."""
-    from handlers.proposals import BUTTONS as proposal_buttons  # it imports this module
+    from handlers.submitting import BUTTONS as proposal_buttons  # it imports this module
 
     payload = context.user_data.pop(PENDING_PAYLOAD, None)
     chat = update.effective_chat

@@ -1,6 +1,6 @@
 """The specialists' desk: open proposals by theme and status, one proposal in full, saved
 answers, exports. The work on a single proposal (answers, statuses, spam) is in
-staff_proposals.py; like it, every handler here goes through the rights check when it runs.
+triage.py; like it, every handler here goes through the rights check when it runs.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from bot.auth import staff_only
 from bot.callbacks import Buttons, button_args
 from bot.export import export_proposals
 from bot.keyboards import inline_keyboard, page_count, paging_row
-from bot.proposals import attachments_summary, status_name, theme_name
+from bot.proposal_texts import attachments_summary, status_name, theme_name
 from bot.store_proposals import OPEN_STATUSES
 from bot.text import send_long, split_for_telegram
 from handlers.staff_admin import send_transcript
-from handlers.staff_proposals import (
+from handlers.triage import (
     ANSWER_MAX,
     card_buttons,
     proposal_card,

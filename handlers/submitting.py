@@ -33,13 +33,13 @@ from telegram.ext import (
 from bot.app import BotContext
 from bot.callbacks import Buttons, button_args
 from bot.i18n import N_
-from bot.proposals import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
+from bot.proposal_texts import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
 from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
 from bot.text import escape, send_long, shorten
 from handlers import onboarding
 from handlers.flows import end_flows
 from handlers.menu import MenuEntry, main_menu
-from handlers.staff_proposals import post_new_proposal
+from handlers.triage import post_new_proposal
 
 NAME = "proposal"
 # States. Strings, not ints: they are stored, and a name survives reordering.

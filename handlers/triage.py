@@ -26,7 +26,7 @@ from bot.app import BotContext
 from bot.auth import staff_only
 from bot.callbacks import Buttons, button_args, button_id
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
-from bot.proposals import attachments_summary, notify_resident, status_name, theme_name
+from bot.proposal_texts import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
 from bot.store_proposals import STATUSES, Attachment, Proposal, ThreadMessage
 from bot.text import split_for_telegram
