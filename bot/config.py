@@ -119,7 +119,6 @@ class Settings:
     bot_file_api_url: str
     staff_chat_id: int | None
     admin_ids: frozenset[int]
-    timezone: ZoneInfo
     municipality: Municipality
     municipality_file: Path
     proposals_per_day: int = 5
@@ -130,6 +129,11 @@ class Settings:
     # Forum topic (message_thread_id) in the staff chat for each theme slug, where it has one.
     staff_topics: dict[str, int] = field(default_factory=dict)
     log_level: str = "INFO"
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """Dates and times are shown in the municipality's zone (its file says which)."""
+        return self.municipality.timezone
 
 
 def load_settings(
@@ -195,13 +199,6 @@ def load_settings(
     )
     file_url = (get("BOT_FILE_API_URL") or default_file_url).rstrip("/")
 
-    timezone_name = get("TIMEZONE", "Europe/Riga") or "Europe/Riga"
-    try:
-        timezone = _zone(timezone_name, "TIMEZONE", source("TIMEZONE"))
-    except ConfigError as error:
-        problems.extend(error.problems)
-        timezone = ZoneInfo("Europe/Riga")
-
     municipality_file = Path(get("MUNICIPALITY_FILE") or DEFAULT_MUNICIPALITY_FILE)
     staff_chat_id = integer("STAFF_CHAT_ID")
     per_day = integer("PROPOSALS_PER_DAY", 5)
@@ -243,7 +240,6 @@ def load_settings(
         bot_file_api_url=file_url,
         staff_chat_id=staff_chat_id,
         admin_ids=frozenset(admin_ids),
-        timezone=timezone,
         municipality=municipality,
         municipality_file=municipality_file,
         proposals_per_day=per_day or 5,

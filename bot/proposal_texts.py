@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import statuses
 from bot.app import BotContext
 from bot.i18n import N_, Translator, translator
 from bot.store_proposals import Attachment, Proposal
@@ -11,16 +12,6 @@ from bot.store_proposals import Attachment, Proposal
 log = logging.getLogger(__name__)
 
 TEXT_MIN, TEXT_MAX = 10, 4000
-
-STATUS_NAMES = {
-    "received": N_("Received"),
-    "in_review": N_("In review"),
-    "forwarded": N_("Forwarded to the working group"),
-    "included": N_("Included in the programme"),
-    "not_included": N_("Not included in the programme"),
-    "withdrawn": N_("Withdrawn"),
-    "spam": N_("Rejected as spam"),
-}
 
 ATTACHMENT_NAMES = {
     "photo": N_("photo"),
@@ -31,7 +22,7 @@ ATTACHMENT_NAMES = {
 
 
 def status_name(tr: Translator, status: str) -> str:
-    return tr.gettext(STATUS_NAMES.get(status, status))
+    return tr.gettext(statuses.NAMES.get(status, status))
 
 
 def theme_name(context: BotContext, slug: str, language: str | None = None) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot import statuses
 from bot.clock import from_text, to_text
 
 if TYPE_CHECKING:
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
     from bot.clock import Clock
 
 # Triage order; `withdrawn` (by the resident) and `spam` (by staff) close a proposal too.
-STATUSES = ("received", "in_review", "forwarded", "included", "not_included")
-CLOSED_STATUSES = ("included", "not_included", "withdrawn", "spam")
-OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_STATUSES)
 MAX_ATTACHMENTS = 10
 
 
@@ -84,7 +82,7 @@ class Proposal:
 
     @property
     def is_closed(self) -> bool:
-        return self.status in CLOSED_STATUSES
+        return self.status in statuses.CLOSED
 
 
 @dataclass(frozen=True)
@@ -321,8 +319,8 @@ class ProposalQueries:
         if status:
             where, params = ["status = ?"], [status]
         else:
-            where = [f"status NOT IN ({', '.join('?' * len(CLOSED_STATUSES))})"]
-            params = list(CLOSED_STATUSES)
+            where = [f"status NOT IN ({', '.join('?' * len(statuses.CLOSED))})"]
+            params = list(statuses.CLOSED)
         if theme:
             where.append("theme = ?")
             params.append(theme)
@@ -339,9 +337,9 @@ class ProposalQueries:
         """Open proposals per (theme slug, status)."""
         rows = await self._fetch(
             "SELECT theme, status, COUNT(*) FROM proposals"
-            f" WHERE status NOT IN ({', '.join('?' * len(CLOSED_STATUSES))})"
+            f" WHERE status NOT IN ({', '.join('?' * len(statuses.CLOSED))})"
             " GROUP BY theme, status",
-            CLOSED_STATUSES,
+            statuses.CLOSED,
         )
         return {(row[0], row[1]): int(row[2]) for row in rows}
 
@@ -476,7 +474,7 @@ class ProposalQueries:
     ) -> Proposal | None:
         """Moves a proposal to `status` and records who did it. With `seen_version`, only if
         nobody changed the proposal since that version was shown (else None: reload, re-decide)."""
-        if status not in (*STATUSES, "withdrawn", "spam"):
+        if status not in statuses.ALL:
             raise ValueError(f"unknown status {status!r}")
         now = to_text(self.clock())
         async with self._write() as db:

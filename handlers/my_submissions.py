@@ -17,6 +17,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import statuses
 from bot.app import BotContext
 from bot.callbacks import Buttons, button_id
 from bot.i18n import N_
@@ -125,7 +126,7 @@ async def open_one(update: Update, context: BotContext) -> None:
         _("Submitted: {date}").format(date=tr.datetime(proposal.created_at)),
         _("Status: {status}").format(status=status_name(tr, proposal.status)),
     ]
-    if reason and proposal.status == "not_included":
+    if reason and proposal.status == statuses.NEEDS_REASON:
         lines.append(_("Reason: {reason}").format(reason=escape(reason)))
     if attachments:
         lines.append(

@@ -10,13 +10,13 @@ import io
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot import statuses
 from bot.app import BotContext
 from bot.auth import staff_only
 from bot.callbacks import Buttons, button_args
 from bot.export import export_proposals
 from bot.keyboards import inline_keyboard, page_count, paging_row
 from bot.proposal_texts import attachments_summary, status_name, theme_name
-from bot.store_proposals import OPEN_STATUSES
 from bot.text import send_long, split_for_telegram
 from handlers.staff_admin import send_transcript
 from handlers.triage import (
@@ -52,7 +52,7 @@ async def list_themes(update: Update, context: BotContext) -> None:
     rows = [[button(_("All open ({n})").format(n=total), "all", "any")]] if total else []
     rows += [
         [button(f"{status_name(context.tr, status)} ({per_status[status]})", "all", status)]
-        for status in OPEN_STATUSES
+        for status in statuses.OPEN
         if per_status.get(status)
     ]
     rows += [
@@ -79,7 +79,7 @@ async def list_page(update: Update, context: BotContext) -> None:
     assert query is not None
     theme_key, status_key, page_text = button_args(context)
     theme = None if theme_key == "all" else theme_key
-    status = status_key if status_key in OPEN_STATUSES else None
+    status = status_key if status_key in statuses.OPEN else None
     page = int(page_text)
     proposals, total = await context.store.open_proposals(
         theme=theme, status=status, offset=page * PAGE_SIZE, limit=PAGE_SIZE

@@ -22,13 +22,14 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, MessageHandler, filters
 
+from bot import statuses
 from bot.app import BotContext
 from bot.auth import staff_only
 from bot.callbacks import Buttons, button_args, button_id
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
 from bot.proposal_texts import attachments_summary, notify_resident, status_name, theme_name
 from bot.staff_chat import post_to_staff
-from bot.store_proposals import STATUSES, Attachment, Proposal, ThreadMessage
+from bot.store_proposals import Attachment, Proposal, ThreadMessage
 from bot.text import split_for_telegram
 
 log = logging.getLogger(__name__)
@@ -340,7 +341,7 @@ async def show_status_choices(update: Update, context: BotContext) -> None:
                 callback_data=f"{PREFIX}set:{proposal.id}:{status}:{proposal.version}",
             )
         ]
-        for status in STATUSES
+        for status in statuses.TRIAGE
     ]
     rows.append([InlineKeyboardButton(_("◀️ Back"), callback_data=f"{PREFIX}back:{proposal.id}")])
     await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
@@ -368,11 +369,11 @@ async def set_status(update: Update, context: BotContext) -> None:
         return
     _id, status, seen_text = button_args(context)
     seen = int(seen_text)
-    if status not in STATUSES:
+    if status not in statuses.TRIAGE:
         # Only a forged button names another status ("withdrawn" is the resident's to set).
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
-    if proposal.status in ("withdrawn", "spam"):
+    if proposal.status in (statuses.WITHDRAWN, statuses.SPAM):
         await query.answer(
             _("{reference} is closed: “{status}”.").format(
                 reference=proposal.reference, status=status_name(context.tr, proposal.status)
@@ -381,7 +382,7 @@ async def set_status(update: Update, context: BotContext) -> None:
         )
         await refresh_card(context, query.message, proposal)  # type: ignore[arg-type]
         return
-    if status == "not_included":
+    if status == statuses.NEEDS_REASON:
         # The resident is owed a reason: ask for it first, apply the status with it.
         await query.answer()
         prompt = await context.bot.send_message(
@@ -559,7 +560,7 @@ async def staff_reply(update: Update, context: BotContext) -> None:
             )
             return
         await apply_status(
-            update, context, proposal, "not_included", prompt.version or 0, reason=text
+            update, context, proposal, statuses.NEEDS_REASON, prompt.version or 0, reason=text
         )
         await context.store.forget_prompt(message.chat_id, replied.message_id)
         return

@@ -27,7 +27,8 @@ SETTINGS = (
     "STAFF_CHAT_ID",
     "STAFF_TOPICS",
     "ADMIN_IDS",
-    "TIMEZONE",
+    "CONVERSATION_IDLE_DAYS",
+    "MESSAGES_PER_MINUTE",
     "PROPOSALS_PER_DAY",
     "MUNICIPALITY_FILE",
     "LOG_LEVEL",
@@ -207,11 +208,11 @@ def test_an_env_file_named_on_the_command_line_must_exist(tmp_path: Path) -> Non
 
 
 def test_bad_settings_are_listed_together_with_their_sources(tmp_path: Path) -> None:
-    (tmp_path / "bot.env").write_text("TIMEZONE=Europe/Liepaja\n")
+    (tmp_path / "bot.env").write_text("PROPOSALS_PER_DAY=0\n")
     result = cli(tmp_path, "--env-file", "bot.env", "migrate", ADMIN_IDS="x")
     assert result.returncode == 2
     assert sorted(result.stderr.splitlines()) == [
-        "Configuration error: bot.env: TIMEZONE: unknown time zone 'Europe/Liepaja'",
+        "Configuration error: bot.env: PROPOSALS_PER_DAY: must be at least 1",
         "Configuration error: environment: ADMIN_IDS: expected Telegram user ids separated by "
         "commas, got 'x'",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,3 +165,16 @@ async def test_handled_update_ids_are_forgotten_after_a_while(store: Store) -> N
     store.clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)
     assert await store.journal.forget_handled_before(datetime(2029, 1, 1, tzinfo=UTC)) == 1
     assert await store.journal.arrive(1, "{}") == "new"
+
+
+async def test_the_proposals_table_allows_exactly_the_statuses_the_code_knows(
+    store: Store,
+) -> None:
+    from bot import statuses
+
+    (sql,) = (
+        await store.db.execute_fetchall("SELECT sql FROM sqlite_master WHERE name = 'proposals'")
+    )[0]
+    allowed = re.search(r"status\s+TEXT[^(]*CHECK \(status IN \(([^)]*)\)\)", sql, re.S)
+    assert allowed is not None
+    assert set(re.findall(r"'(\w+)'", allowed.group(1))) == set(statuses.ALL)
