@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import build_application
 from bot.config import load_settings
 from fake_telegram import FakeTelegram, FakeTelegramRequest
+from liepaja_bot.assembly import build_application
 
 
 async def main(residents: int) -> None:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import BotApplication, build_application
+from bot.app import BotApplication
 from bot.config import Settings, load_settings
 from fake_telegram import FakeGroup, FakeTelegram, FakeTelegramRequest, FakeUser
+from liepaja_bot.assembly import build_application
 
 STAFF_CHAT_ID = -1001234567890
 ADMIN_ID = 900001

@@ -40,7 +40,7 @@ def cli(cwd: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[s
     """`liepaja-bot ARGS` in `cwd` (which has no .env) with only `settings` set."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "liepaja_bot", *args],
         capture_output=True,
         text=True,
         timeout=120,

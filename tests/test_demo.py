@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import Terminal
+from liepaja_bot.demo import Terminal
 from tests.conftest import ADMIN_ID, Harness
 
-DEMO = [sys.executable, "-m", "bot", "--env-file", os.devnull, "demo"]
+DEMO = [sys.executable, "-m", "liepaja_bot", "--env-file", os.devnull, "demo"]
 # The scripts beside tests/ (CI copies both when it tests the installed wheel).
 SCRIPTS = Path(__file__).resolve().parent.parent / "demo"
 ENV = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE")}

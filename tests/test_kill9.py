@@ -32,7 +32,7 @@ async def start_bot(server, fake: FakeTelegram, tmp_path: Path, log) -> asyncio.
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "liepaja_bot",
         "--env-file",
         os.devnull,
         "run",

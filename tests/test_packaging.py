@@ -47,7 +47,8 @@ def test_the_wheel_carries_migrations_locales_and_municipality(tmp_path: Path) -
     # Built from a copy: setuptools writes build/ and *.egg-info beside the sources.
     source = tmp_path / "source"
     caches = shutil.ignore_patterns("__pycache__")
-    for name in ("bot", "handlers", "fake_telegram", "migrations", "locales", "municipality"):
+    packages = ("bot", "handlers", "fake_telegram", "liepaja_bot")
+    for name in (*packages, "migrations", "locales", "municipality"):
         shutil.copytree(CHECKOUT / name, source / name, ignore=caches)
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         if (CHECKOUT / name).is_file():
@@ -111,7 +112,7 @@ def test_every_code_package_is_listed_for_the_wheel() -> None:
     )
     found = {
         ".".join(init.parent.relative_to(CHECKOUT).parts)
-        for top in ("bot", "handlers")
+        for top in ("bot", "handlers", "fake_telegram", "liepaja_bot")
         for init in (CHECKOUT / top).rglob("__init__.py")
     }
     assert found - listed == set()
@@ -256,3 +257,26 @@ async def test_a_voice_message_is_logged_with_its_length_in_seconds(tg) -> None:
     await anna.send_voice(duration=4)
     [voice] = [m for m in await tg.store.conversation_with(anna.id) if m.kind == "voice"]
     assert voice.details["voice"]["duration"] == 4
+
+
+def test_the_core_never_imports_the_flows_or_the_assembly() -> None:
+    """bot/ is the core: handlers/ build on it, liepaja_bot/ assembles the two. An import the
+    other way round would tie the core to one set of flows."""
+    import ast
+
+    offenders = []
+    for module in (CHECKOUT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [
+                f"{module.relative_to(CHECKOUT)}: {name}"
+                for name in names
+                if name.split(".")[0] in ("handlers", "liepaja_bot", "fake_telegram")
+            ]
+    assert offenders == []

@@ -273,7 +273,7 @@ async def test_export_as_xlsx_and_csv(tg: Harness, tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "liepaja_bot",
         "--env-file",
         os.devnull,
         "export",

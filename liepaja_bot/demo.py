@@ -20,10 +20,11 @@ from typing import Protocol
 
 from telegram import Update
 
-from bot.app import BotApplication, build_application
+from bot.app import BotApplication
 from bot.config import Settings
 from bot.outbox import Limits
 from fake_telegram import CallbackAnswer, FakeMessage, FakeTelegram, FakeUser, serve
+from liepaja_bot.assembly import build_application
 
 DEMO_STAFF_CHAT = -1009000000001
 DEMO_ADMIN = 900000001

@@ -1,4 +1,4 @@
-"""The `liepaja-bot` command (also `python -m bot`).
+"""The `liepaja-bot` command (also `python -m liepaja_bot`).
 
 It is run by an IT admin from a shell, a service unit or a container: what goes wrong outside
 the code (a path, a file, the network) is told in one line on stderr with a non-zero exit code,
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             assert export_format is not None
             return asyncio.run(export_to_file(settings, export_format, args.output, args.language))
         if args.command == "demo":
-            from bot.demo import run_demo
+            from liepaja_bot.demo import run_demo
 
             return asyncio.run(
                 run_demo(
@@ -107,7 +107,7 @@ def run(settings: Settings) -> int:
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from liepaja_bot.assembly import build_application
 
     if not settings.bot_token:
         print(

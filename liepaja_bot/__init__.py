@@ -1,0 +1,1 @@
+"""The program: the command line, the demo, and the assembly of core and flows."""

@@ -1,0 +1,3 @@
+from liepaja_bot.cli import main
+
+raise SystemExit(main())
