@@ -1,4 +1,5 @@
-"""A crash at every await point: each store call and each Bot API request of three scenarios.
+"""A crash at every await point: each store call and each Bot API request of four scenarios
+(the proposal flow, staff triage, a staff answer through the prompt, a resident's follow-up).
 
 For every scenario a clean run first counts its await points of each kind: the calls the store
 makes on its aiosqlite connection, and the requests the bot makes to Telegram (direct replies
@@ -437,11 +438,8 @@ class ProposalFlow(Scenario):
         )
 
 
-class StaffTriage(Scenario):
-    """A specialist in the staff chat: 🔄 Status → In review (the resident is told), then an
-    answer by replying to the card (the resident gets it)."""
-
-    name = "triage"
+class Submitted(Scenario):
+    """Anna's proposal is in, its card in the staff chat; Inese, an admin, is there."""
 
     async def setup(self, run: Run) -> None:
         anna = run.people["anna"] = await run.h.onboarded("Anna", language="English")
@@ -451,6 +449,13 @@ class StaffTriage(Scenario):
 
     def card(self, run: Run) -> FakeMessage:
         return next(m for m in run.h.staff_chat.messages if TEXT in (m.content or ""))
+
+
+class StaffTriage(Submitted):
+    """A specialist in the staff chat: 🔄 Status → In review (the resident is told), then an
+    answer by replying to the card (the resident gets it)."""
+
+    name = "triage"
 
     def steps(self, run: Run) -> list[Step]:
         inese = run.people["inese"]
@@ -512,6 +517,48 @@ class StaffTriage(Scenario):
         )
 
 
+class AnswerThroughThePrompt(Submitted):
+    """A specialist presses 💬 Answer on the card and replies to the prompt they see (the first
+    one, if a crash made the bot send it again): the resident gets the answer."""
+
+    name = "answer_prompt"
+
+    def steps(self, run: Run) -> list[Step]:
+        inese, staff = run.people["inese"], run.h.staff_chat
+        sent = t("lv", "✅ Answer to {reference} sent to the resident.").format(reference=REFERENCE)
+
+        def prompts() -> list[FakeMessage]:
+            return [m for m in staff.messages if (m.content or "").startswith("✍️")]
+
+        return [
+            Step(
+                "💬 Answer",
+                lambda: inese.press(t("lv", "💬 Answer"), message=self.card(run)),
+                lambda: any(REFERENCE in (m.content or "") for m in prompts()),
+            ),
+            Step(
+                "the answer, as a reply to the prompt",
+                lambda: inese.reply_to(prompts()[0], ANSWER),
+                lambda: any(sent in text for text in texts(staff)),
+            ),
+        ]
+
+    async def check(self, run: Run) -> None:
+        store, anna = run.h.store, run.people["anna"]
+        [proposal] = await store.proposals_of(anna.id, offset=0, limit=50)
+        [entry] = await store.thread_of(proposal.id)
+        assert (entry.author, entry.author_id, entry.text) == ("staff", ADMIN_ID, ANSWER)
+        answers = sum(ANSWER in text for text in texts(anna))
+        await delivered_once(run, anna.id, f"answer:{entry.id}", answers, "the answer")
+        await assert_outbox_settled(
+            run,
+            {
+                anna.id: {f"proposal:{proposal.id}:registered", f"answer:{entry.id}"},
+                STAFF_CHAT_ID: {f"proposal:{proposal.id}:post"},
+            },
+        )
+
+
 class FollowUp(Scenario):
     """A resident: /mine → the proposal → 💬 Add a message → the text; it reaches the staff chat
     as a reply to the card."""
@@ -559,7 +606,9 @@ class FollowUp(Scenario):
         )
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (ProposalFlow(), StaffTriage(), FollowUp())}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s for s in (ProposalFlow(), StaffTriage(), AnswerThroughThePrompt(), FollowUp())
+}
 
 
 async def play(scenario: Scenario, tmp_path: Path, process: Process) -> Run:
@@ -636,3 +685,28 @@ async def test_crash_at_every_await_point(
     run = await play(SCENARIOS[name], tmp_path, process)
     assert process.dead, f"{kind} call {n} was never reached"
     assert run.crashes == 1
+
+
+async def test_a_reply_to_a_prompt_a_crash_left_unrecorded_still_reaches_it(tg: Harness) -> None:
+    """The bot dies after showing a follow-up prompt, before recording it; the press is handled
+    again at the restart (a second prompt, recorded). Anna moves on to something else, then
+    replies to the first prompt, the one she saw: it still reaches her follow-up."""
+    anna = await tg.onboarded("Anna", language="English")
+    await submit_without_attachments(anna)
+    await anna.send("/mine")
+    await anna.press(f"{REFERENCE} · Environment")
+
+    async def die() -> None:
+        raise Killed
+
+    tg.app.update_persistence = die  # type: ignore[method-assign]  # the state write: dead
+    with pytest.raises(Killed):
+        await anna.press("💬 Add a message")
+    seen = anna.last
+    assert f"Write your message about {REFERENCE}" in (seen.content or "")
+    await tg.crash_and_restart()
+    await anna.press("📝 Submit a proposal")  # another flow ends the follow-up
+    await anna.reply_to(seen, FOLLOW_UP)
+    assert f"Added to {REFERENCE}" in (anna.last_text or "")
+    [entry] = await tg.store.thread_of(1)
+    assert (entry.author, entry.text) == ("resident", FOLLOW_UP)
