@@ -397,12 +397,30 @@ class ProposalQueries:
                 (chat_id, message_id, kind, proposal_id, version, to_text(self.clock())),
             )
 
-    async def prompt_at(self, chat_id: int, message_id: int) -> Prompt | None:
-        """The prompt a reply answers, if the bot recorded one at that message."""
+    async def prompt_at(
+        self, chat_id: int, message_id: int, *, sent_text: str | None = None
+    ) -> Prompt | None:
+        """The prompt a reply answers, if the bot recorded one at that message.
+
+        A prompt is sent before the update that asks for it commits. If the process dies in
+        between, the prompt is on the person's screen but not in the store, and the update is
+        handled again at the next start — which sends the same prompt once more and records
+        that one. Given the text of the message replied to (`sent_text`: only ever a message
+        the bot sent), a prompt that is not recorded stands for its twin: the next prompt the
+        bot sent in that chat with exactly that text. The proposal still comes from the store,
+        never from the text."""
         rows = await self._fetch(
             "SELECT kind, proposal_id, version FROM prompts WHERE chat_id = ? AND message_id = ?",
             (chat_id, message_id),
         )
+        if not rows and sent_text:
+            rows = await self._fetch(
+                "SELECT p.kind, p.proposal_id, p.version FROM message_log m JOIN prompts p"
+                " ON p.chat_id = m.chat_id AND p.message_id = m.message_id"
+                " WHERE m.chat_id = ? AND m.direction = 'out' AND m.message_id > ?"
+                " AND m.text = ? ORDER BY m.message_id LIMIT 1",
+                (chat_id, message_id, sent_text),
+            )
         return Prompt(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     async def forget_prompt(self, chat_id: int, message_id: int) -> None:

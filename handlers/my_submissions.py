@@ -310,7 +310,11 @@ async def reply_to_prompt(update: Update, context: BotContext) -> None:
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None or message.reply_to_message is None:
         return
-    prompt = await context.store.prompt_at(chat.id, message.reply_to_message.message_id)
+    replied = message.reply_to_message
+    from_bot = replied.from_user is not None and replied.from_user.is_bot
+    prompt = await context.store.prompt_at(
+        chat.id, replied.message_id, sent_text=replied.text if from_bot else None
+    )
     if prompt is None or prompt.kind != "follow_up":
         return  # not a reply to a prompt: the flows below take it as usual
     _ = context.gettext

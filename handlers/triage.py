@@ -541,7 +541,10 @@ async def staff_reply(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.reply_to_message is not None
     replied = message.reply_to_message
-    prompt = await context.store.prompt_at(message.chat_id, replied.message_id)
+    # A prompt of the bot's (REPLY_TO_STAFF_WORK lets only replies to its own messages
+    # through) that a crash left unrecorded stands for its twin: see prompt_at.
+    sent_text = replied.text if (replied.text or "").startswith(PROMPT_MARK) else None
+    prompt = await context.store.prompt_at(message.chat_id, replied.message_id, sent_text=sent_text)
     proposal: Proposal | None = None
     if prompt is not None:
         proposal = await context.store.proposal(prompt.proposal_id)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from telegram.request import BaseRequest
 
 from bot.app import BotApplication
 from bot.config import Settings, load_settings
@@ -82,10 +83,18 @@ def _label_of(user: FakeUser, language: str) -> str:
     return next(label for label in labels if label in (language, f"✅ {language}"))
 
 
-async def start_app(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotApplication:
+async def start_app(
+    fake: FakeTelegram,
+    settings: Settings,
+    clock: FakeClock,
+    *,
+    request: BaseRequest | None = None,
+) -> BotApplication:
+    """The bot on `settings`' database, talking to `fake` (through `request` if given: tests
+    wrap the transport to watch or break it)."""
     app = build_application(
         settings,
-        request=FakeTelegramRequest(fake),
+        request=request or FakeTelegramRequest(fake),
         get_updates_request=FakeTelegramRequest(fake),
         clock=clock,
         token=fake.token,
