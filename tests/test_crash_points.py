@@ -29,8 +29,8 @@ import pytest
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import BotApplication
-from bot.fake_telegram import FakeMessage, FakeTelegram, FakeTelegramRequest, FakeUser
 from bot.store import Store
+from fake_telegram import FakeMessage, FakeTelegram, FakeTelegramRequest, FakeUser
 from tests.conftest import (
     ADMIN_ID,
     STAFF_CHAT_ID,

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.fake_telegram import FakeMessage, FakeTelegram, FakeUser, serve
 from bot.store import Store
+from fake_telegram import FakeMessage, FakeTelegram, FakeUser, serve
 from tests.conftest import ADMIN_ID, STAFF_CHAT_ID, t
 from tests.test_kill9 import start_bot
 
