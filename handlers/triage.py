@@ -250,13 +250,24 @@ async def refresh_card(context: BotContext, message: Message | None, proposal: P
 # -- buttons on the post --------------------------------------------------------------------------
 
 
-async def proposal_from_button(update: Update, context: BotContext) -> Proposal | None:
-    """The proposal a staff button names (its first `{id}`); says so when it is gone."""
+async def proposal_from_button(
+    update: Update, context: BotContext, *, on_card: bool = False
+) -> Proposal | None:
+    """The proposal a staff button names (its first `{id}`); says so when it is gone.
+    `on_card`: the button is one of the card's own (Answer, Status, Spam and their choices)."""
     query = update.callback_query
     assert query is not None
     proposal = await context.store.proposal(button_id(context))
     if proposal is None:
         await query.answer(context.gettext("This proposal no longer exists."), show_alert=True)
+        return None
+    card = query.message
+    in_staff_chat = card is not None and card.chat.id == context.settings.staff_chat_id
+    if on_card and proposal.staff_message_id is None and card is not None and in_staff_chat:
+        # The card reached the staff chat but the sender never heard back (its outbox row is
+        # "uncertain"): a press on the card's own buttons tells us which message it is, so
+        # replies to it and later edits find the proposal.
+        await context.store.record_staff_post(proposal.id, card.chat.id, card.message_id)
     return proposal
 
 
@@ -266,7 +277,7 @@ async def ask_answer(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.callback_query
     assert query is not None and query.message is not None
-    proposal = await proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context, on_card=True)
     if proposal is None:
         return
     await query.answer()
@@ -330,7 +341,7 @@ async def show_status_choices(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.callback_query
     assert query is not None
-    proposal = await proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context, on_card=True)
     if proposal is None:
         return
     await query.answer()
@@ -351,7 +362,7 @@ async def show_status_choices(update: Update, context: BotContext) -> None:
 async def back_to_card(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    proposal = await proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context, on_card=True)
     if proposal is None:
         return
     await query.answer()
@@ -364,7 +375,7 @@ async def set_status(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    proposal = await proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context, on_card=True)
     if proposal is None:
         return
     _id, status, seen_text = button_args(context)
@@ -467,7 +478,7 @@ async def ask_spam(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.callback_query
     assert query is not None
-    proposal = await proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context, on_card=True)
     if proposal is None:
         return
     await query.answer()
@@ -492,7 +503,7 @@ async def confirm_spam(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    proposal = await proposal_from_button(update, context)
+    proposal = await proposal_from_button(update, context, on_card=True)
     if proposal is None:
         return
     changed = await context.store.change_status(

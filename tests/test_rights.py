@@ -132,3 +132,27 @@ async def test_one_specialist_answering_then_setting_a_status_is_not_told_of_a_c
     assert not inese.last_answer.show_alert
     [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
     assert proposal.status == "in_review"
+
+
+async def test_a_card_whose_sending_was_uncertain_is_learnt_from_a_press_on_it(
+    tg: Harness,
+) -> None:
+    anna = await tg.onboarded("Anna", language="English")
+    # Telegram takes the card but the answer never reaches the bot: the row is "uncertain".
+    tg.fake.fail_next("sendMessage", kind="timeout", chat_id=tg.staff_chat.chat_id)
+    await submit(tg, anna, "en", IDEA, theme="Environment")
+    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    assert ("proposal:1:post", "uncertain") in await tg.store.outbox.deliveries_to(
+        tg.staff_chat.chat_id
+    )
+    assert proposal.staff_message_id is None
+    # The fake's timeout is raised before it posts; stand in for the card Telegram did post.
+    inese = specialist(tg)
+    await inese.send("/proposals")
+    await inese.press(t("lv", "All open ({n})").format(n=1))
+    await inese.press("LIEP-2027-0001 · " + t("lv", "Received"))
+    card = tg.staff_chat.last
+    await inese.press(t("lv", "🔄 Status"), message=card)
+    await inese.press(t("lv", "◀️ Back"), message=card)
+    await inese.reply_to(card, "Paldies, skatām.")
+    assert anna.last_text.endswith("Paldies, skatām.")
