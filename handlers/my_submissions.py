@@ -27,7 +27,7 @@ from bot.store_proposals import Proposal
 from bot.text import escape, send_long, shorten
 from handlers.flows import end_flows
 from handlers.menu import MenuEntry, main_menu
-from handlers.triage import post_follow_up, post_withdrawal
+from handlers.staff_posts import post_follow_up, post_withdrawal
 
 PREFIX = "mine:"
 BUTTONS = Buttons(PREFIX, audience="resident")

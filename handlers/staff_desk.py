@@ -19,12 +19,8 @@ from bot.keyboards import inline_keyboard, page_count, paging_row
 from bot.proposal_texts import attachments_summary, status_name, theme_name
 from bot.text import send_long, split_for_telegram
 from handlers.staff_admin import send_transcript
-from handlers.triage import (
-    ANSWER_MAX,
-    card_buttons,
-    proposal_card,
-    proposal_from_button,
-)
+from handlers.staff_posts import card_buttons, proposal_card
+from handlers.triage import ANSWER_MAX, proposal_from_button
 
 PREFIX = "sd:"
 BUTTONS = Buttons(PREFIX, audience="staff")

@@ -57,7 +57,7 @@ from handlers.draft_steps import (
 )
 from handlers.flows import end_flows
 from handlers.menu import MenuEntry, main_menu
-from handlers.triage import post_new_proposal
+from handlers.staff_posts import post_new_proposal
 
 MENU_ENTRY = MenuEntry(N_("📝 Submit a proposal"), "propose")
 
