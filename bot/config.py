@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,27 @@ class Theme:
     leader_role: Localized
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Reception:
+    """The weekly in-person reception: when it is, how it is booked, when people are reminded.
+    Latvian public holidays are closed without being listed; staff close other dates by command."""
+
+    weekdays: tuple[int, ...]  # 0 = Monday
+    start: time
+    end: time
+    slot: timedelta
+    places_per_slot: int
+    weeks_ahead: int
+    min_notice: timedelta  # a slot can be booked until this long before it starts
+    cancel_deadline: timedelta  # a resident can cancel in the chat until this long before
+    reminders: tuple[timedelta, ...]  # before the slot, to a confirmed booking
+    # A request the office has not confirmed this long before its slot lapses.
+    unconfirmed_expiry: timedelta
+
+
 @dataclass(frozen=True)
 class Municipality:
     name: Localized
@@ -104,6 +126,7 @@ class Municipality:
     reception_venue: Venue
     themes: tuple[Theme, ...]
     retention_months: int
+    reception: Reception
 
     def theme(self, slug: str) -> Theme | None:
         return next((t for t in self.themes if t.slug == slug), None)
@@ -301,10 +324,47 @@ def load_municipality(path: Path, *, named_by: str = "environment") -> Municipal
         reception_venue=reader.venue("venues.reception"),
         themes=tuple(themes),
         retention_months=reader.whole("privacy.retention_months"),
+        reception=_reception(reader),
     )
     if reader.problems:
         raise ConfigError.of(reader.problems)
     return municipality
+
+
+def _reception(reader: _Reader) -> Reception:
+    days = reader.list("reception.weekdays")
+    weekdays = []
+    for day in days:
+        if day not in WEEKDAYS:
+            reader.bad("reception.weekdays", f"expected day names ({', '.join(WEEKDAYS)})")
+            break
+        weekdays.append(WEEKDAYS.index(day))
+    if not weekdays and not reader.problems:
+        reader.bad("reception.weekdays", "at least one day is needed")
+    start, end = reader.clock_time("reception.start"), reader.clock_time("reception.end")
+    slot = timedelta(minutes=reader.whole("reception.slot_minutes"))
+    if start >= end:
+        reader.bad("reception.end", "must be after reception.start")
+    reminders = reader.list("reception.reminder_hours")
+    if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in reminders):
+        reader.bad("reception.reminder_hours", "expected whole numbers of hours, e.g. [24, 2]")
+        reminders = []
+    reception = Reception(
+        weekdays=tuple(sorted(set(weekdays))),
+        start=start,
+        end=end,
+        slot=slot,
+        places_per_slot=reader.whole("reception.places_per_slot"),
+        weeks_ahead=reader.whole("reception.weeks_ahead"),
+        min_notice=timedelta(hours=reader.whole("reception.min_notice_hours")),
+        cancel_deadline=timedelta(hours=reader.whole("reception.cancel_deadline_hours")),
+        reminders=tuple(timedelta(hours=h) for h in sorted(set(reminders), reverse=True)),
+        unconfirmed_expiry=timedelta(hours=reader.whole("reception.unconfirmed_expiry_hours")),
+    )
+    if reception.unconfirmed_expiry >= reception.min_notice:
+        # Else a request made at the last moment would lapse before anyone could confirm it.
+        reader.bad("reception.unconfirmed_expiry_hours", "must be less than min_notice_hours")
+    return reception
 
 
 def _zone(name: str, key: str, source: str) -> ZoneInfo:
@@ -375,6 +435,13 @@ class _Reader:
             self.bad(key, "expected a list ([[...]] tables)")
             return []
         return value
+
+    def clock_time(self, key: str) -> time:
+        value = self.text(key)
+        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
+        if value and match is None:
+            self.bad(key, "expected a time of day as HH:MM")
+        return time(int(match.group(1)), int(match.group(2))) if match else time(0)
 
     def localized(self, key: str) -> Localized:
         return Localized(**{lang: self.text(f"{key}.{lang}") for lang in LANGUAGES})

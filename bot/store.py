@@ -27,6 +27,7 @@ import aiosqlite
 from bot.clock import Clock, utc_now
 from bot.clock import to_text as _iso
 from bot.config import package_folder
+from bot.store_bookings import Bookings
 from bot.store_journal import Journal
 from bot.store_outbox import Outbox
 from bot.store_proposals import ProposalQueries
@@ -88,6 +89,7 @@ class Store(ProposalQueries):
         self.journal = Journal(self)
         self.outbox = Outbox(self)
         self.schedule = Schedule(self)
+        self.bookings = Bookings(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
