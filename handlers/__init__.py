@@ -3,7 +3,9 @@
 PTB runs each update through the handler groups in ascending order and at most one handler per
 group, so order is meaning here:
   -100 … -80  middleware: resolve the language, guard chats, slow floods, answer edits;
-  -10         replies to the bot's prompts, which belong to the prompt's flow;
+  -11, -10    replies to the bot's prompts, which belong to the prompt's flow (decline reasons
+              for bookings in their own group: a group runs at most one handler, and one that
+              is not a reply to a booking prompt must still reach the proposals' prompts);
   0           the flows, in the order listed — conversations first (they own their states),
               then stateless commands and buttons, and the fallbacks last, which take whatever
               nothing else took (a fallback in a later group would answer *every* update).
@@ -18,9 +20,13 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import BotApplication
 from handlers import (
+    booking,
+    booking_notices,
+    bookings_desk,
     errors,
     fallbacks,
     middleware,
+    my_bookings,
     my_submissions,
     onboarding,
     staff_admin,
@@ -34,6 +40,7 @@ def register(app: BotApplication) -> None:
     # The main menu, in this order; each entry belongs to (and is handled by) its flow.
     app.menu = [
         submitting.MENU_ENTRY,
+        booking.MENU_ENTRY,
         my_submissions.MENU_ENTRY,
         onboarding.LANGUAGE_ENTRY,
         onboarding.HELP_ENTRY,
@@ -41,6 +48,7 @@ def register(app: BotApplication) -> None:
     for group, group_handlers in middleware.handlers().items():
         app.add_handlers(group_handlers, group=group)
     # Replies to the bot's prompts reach the prompt's flow, whatever flow is active.
+    app.add_handlers(bookings_desk.prompt_reply_handlers(), group=-11)
     app.add_handlers(my_submissions.prompt_reply_handlers(), group=-10)
     with warnings.catch_warnings():
         # Our conversations are per chat on purpose (one flow at a time per resident), so
@@ -48,12 +56,16 @@ def register(app: BotApplication) -> None:
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         flows: list[BaseHandler] = [
             *submitting.handlers(),  # before onboarding: it takes `/start <theme>` deep links
+            *booking.handlers(),
+            *my_bookings.handlers(),
             *my_submissions.handlers(),
             *onboarding.handlers(),
             *staff_admin.handlers(),
+            *bookings_desk.handlers(),
             *triage.handlers(),
             *staff_desk.handlers(),
             *fallbacks.handlers(),
         ]
     app.add_handlers(flows, group=0)
     app.add_error_handler(errors.on_error)
+    booking_notices.register_jobs(app)

@@ -11,6 +11,7 @@ def command_menu(tr: Translator) -> list[tuple[str, str]]:
     return [
         ("start", _("Main menu")),
         ("propose", _("Submit a proposal")),
+        ("book", _("Book a meeting")),
         ("mine", _("My submissions")),
         ("language", _("Change the language")),
         ("privacy", _("How your data is used")),
@@ -24,6 +25,8 @@ def staff_command_menu(tr: Translator) -> list[tuple[str, str]]:
     _ = tr.gettext
     return [
         ("proposals", _("Open proposals by theme and status")),
+        ("bookings", _("The coming reception's bookings")),
+        ("closedate", _("Close the reception on a date: /closedate YYYY-MM-DD reason")),
         ("templates", _("Saved answers")),
         ("addtemplate", _("Save an answer: /addtemplate Title | Text")),
         ("deltemplate", _("Delete a saved answer: /deltemplate number")),

@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot import statuses
 from bot.app import BotContext
-from bot.callbacks import Buttons, button_id
+from bot.callbacks import Buttons, button_args, button_id
 from bot.i18n import N_
 from bot.keyboards import page_count, paging_row
 from bot.proposal_texts import TEXT_MAX, attachments_summary, status_name, theme_name
@@ -27,11 +27,12 @@ from bot.store_proposals import Proposal
 from bot.text import escape, send_long, shorten
 from handlers.flows import end_flows
 from handlers.menu import MenuEntry, main_menu
+from handlers.my_bookings import show_active_booking
 from handlers.staff_posts import post_follow_up, post_withdrawal
 
 PREFIX = "mine:"
 BUTTONS = Buttons(PREFIX, audience="resident")
-MENU_ENTRY = MenuEntry(N_("📂 My submissions"), "mine")
+MENU_ENTRY = MenuEntry(N_("📂 My submissions and bookings"), "mine")
 PAGE_SIZE = 5
 NAME = "follow_up"
 WRITING = "writing"
@@ -48,7 +49,10 @@ async def show_list(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is not None:
         await query.answer()
-        page = button_id(context) if context.matches else 0
+        # The menu entry's data has no page number; the paging buttons' data has one.
+        page = button_id(context) if button_args(context) else 0
+    if page == 0:
+        await show_active_booking(update, context)
     total = await context.store.count_proposals_of(user.id)
     if total == 0:
         await context.bot.send_message(

@@ -76,12 +76,13 @@ async def test_the_menu_offers_only_what_works(tg: Harness) -> None:
     anna = await tg.onboarded("Anna", language="English")
     assert anna.last.buttons == [
         ["📝 Submit a proposal"],
-        ["📂 My submissions"],
+        ["📅 Book a meeting"],
+        ["📂 My submissions and bookings"],
         ["🌐 Language"],
         ["❓ Help"],
     ]
     # An old menu's entry for a flow that is not built is a stale button, answered as such.
-    await anna.press_forged("menu:book")
+    await anna.press_forged("menu:meetings")
     assert anna.last_answer.text == "This button is no longer active."
 
 
