@@ -226,3 +226,26 @@ async def test_an_unconfirmed_request_lapses(tg: Harness) -> None:
     assert boris.last_text.startswith("К сожалению, Управление развития не успело")
     card = card_of(tg, 1)
     assert t("lv", "Lapsed: not confirmed in time") in card.text and card.buttons == []
+
+
+async def test_the_agenda_shows_the_coming_reception_and_marks_attendance(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    boris = await tg.onboarded("Boris", language="Русский", language_code="ru")
+    await book(anna, "lv", day=date(2027, 1, 13), time="15:00", note="Par parku")
+    await book(boris, "ru", day=date(2027, 1, 13), time="14:30")
+    inese = specialist(tg)
+    await inese.press(t("lv", "✅ Confirm"), message=card_of(tg, 1))
+    await inese.send("/bookings")
+    agenda = tg.staff_chat.last
+    assert agenda.text.startswith(t("lv", "Reception on {date}").split("{")[0])
+    lines = agenda.text.splitlines()
+    assert (
+        lines[2].startswith(f"14:30 · #2 · {boris.id}")
+        and t("lv", "Waiting for confirmation") in lines[2]
+    )
+    assert lines[3].startswith(f"15:00 · #1 · {anna.id}") and "Par parku" in lines[4]
+    await inese.press(t("lv", "✔️ {time} #{id} came").format(time="15:00", id=1), message=agenda)
+    assert (await tg.store.bookings.booking(1)).status == "attended"
+    outsider = tg.fake.user("Svešais", user_id=777).in_chat(tg.staff_chat)
+    await outsider.send("/bookings")
+    assert tg.staff_chat.last_text == t("lv", "This is for the Development Office staff only.")
