@@ -1,5 +1,7 @@
-"""The daily maintenance job, from the stored schedule: abandoned conversations end, and the
-bookkeeping that is only needed for a while (handled update ids, settled outbox rows) goes."""
+"""The daily maintenance job, from the stored schedule: abandoned conversations end, the
+bookkeeping that is only needed for a while (handled update ids, settled outbox rows) goes, and
+personal data past the privacy notice's retention period (message logs, contact details,
+finished bookings) and drafts abandoned for a month are removed."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.store_privacy import months_before
 from bot.store_schedule import Job
 
 if TYPE_CHECKING:
@@ -19,6 +22,8 @@ RUN_AT = time(3, 30)  # local time, when nobody is chatting
 # Telegram re-sends an unconfirmed update for about a day; a week is plenty.
 KEEP_HANDLED_IDS = timedelta(days=7)
 KEEP_SETTLED_OUTBOX = timedelta(days=30)
+# A proposal draft nobody touched for this long is abandoned.
+KEEP_ABANDONED_DRAFTS = timedelta(days=30)
 
 
 def register_core_jobs(app: BotApplication) -> None:
@@ -46,5 +51,19 @@ async def run_maintenance(app: BotApplication, job: Job) -> None:
     ids = await store.journal.forget_handled_before(now - KEEP_HANDLED_IDS)
     rows = await store.outbox.forget_settled_before(now - KEEP_SETTLED_OUTBOX)
     log.info("maintenance: %s idle states, %s update ids, %s outbox rows", dropped, ids, rows)
+    # The privacy notice's promise: kept for `retention_months` after the last message.
+    retention = months_before(now, app.settings.municipality.retention_months)
+    retained = await store.privacy.apply_retention(
+        silent_since=retention,
+        drafts_since=now - KEEP_ABANDONED_DRAFTS,
+        bookings_ended_before=retention,
+    )
+    log.info(
+        "retention: %s logged messages, %s contact details, %s bookings, %s drafts removed",
+        retained.message_log,
+        retained.contact_details,
+        retained.bookings,
+        retained.drafts,
+    )
     due = next_run(app, now + timedelta(minutes=1))
     await store.schedule.plan(f"{KIND}:{due.date().isoformat()}", KIND, due)

@@ -30,6 +30,7 @@ from bot.config import package_folder
 from bot.store_bookings import Bookings
 from bot.store_journal import Journal
 from bot.store_outbox import Outbox
+from bot.store_privacy import Privacy
 from bot.store_proposals import ProposalQueries
 from bot.store_schedule import Schedule
 
@@ -90,6 +91,9 @@ class Store(ProposalQueries):
         self.outbox = Outbox(self)
         self.schedule = Schedule(self)
         self.bookings = Bookings(self)
+        self.privacy = Privacy(self)
+        # Set when a transaction deleted personal data: the WAL is checkpointed after its commit.
+        self._checkpoint_due = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -143,6 +147,9 @@ class Store(ProposalQueries):
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA busy_timeout = 5000")
+            # Deleted rows are overwritten with zeros, not just unlinked: what a resident asked to
+            # be forgotten (or retention removed) must not stay readable in the file.
+            await db.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as error:
             # E.g. "file is not a database": some other file is where DATABASE points.
             await db.close()
@@ -211,8 +218,25 @@ class Store(ProposalQueries):
                 raise
             else:
                 await self.db.execute("COMMIT")
+                if self._checkpoint_due:
+                    await self._checkpoint()
             finally:
                 self._in_unit_of_work.reset(token)
+
+    def checkpoint_after_commit(self) -> None:
+        """Personal data was deleted in this transaction: after it commits, the WAL (which still
+        holds the deleted rows' old pages) is copied into the file and truncated to nothing."""
+        self._checkpoint_due = True
+
+    async def _checkpoint(self) -> None:
+        self._checkpoint_due = False
+        cursor = await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        row = await cursor.fetchone()
+        await cursor.close()
+        if row is not None and row[0]:
+            # A reader in another process (an export) held it back; the next one will do.
+            self._checkpoint_due = True
+            log.warning("the WAL could not be checkpointed yet (a reader is busy)")
 
     # -- migrations ------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from handlers import (
     fallbacks,
     middleware,
     my_bookings,
+    my_data,
     my_submissions,
     onboarding,
     staff_admin,
@@ -55,6 +56,7 @@ def register(app: BotApplication) -> None:
         # PTB's hint that their button handlers are not tracked per message is noise.
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         flows: list[BaseHandler] = [
+            *my_data.handlers(),  # first: a resident's data rights work in the middle of any flow
             *submitting.handlers(),  # before onboarding: it takes `/start <theme>` deep links
             *booking.handlers(),
             *my_bookings.handlers(),

@@ -15,6 +15,8 @@ def command_menu(tr: Translator) -> list[tuple[str, str]]:
         ("mine", _("My submissions")),
         ("language", _("Change the language")),
         ("privacy", _("How your data is used")),
+        ("mydata", _("A copy of your data")),
+        ("forget", _("Delete your data")),
         ("help", _("Help")),
         ("cancel", _("Cancel what you are doing")),
     ]

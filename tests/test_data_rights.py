@@ -1,0 +1,164 @@
+"""Residents' data rights: a copy of everything (/mydata), being forgotten (/forget) down to the
+bytes of the database file, and the retention the privacy notice promises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fake_telegram import FakeUser
+from tests.conftest import ADMIN_ID, Harness, t
+from tests.test_booking import book
+from tests.test_proposals import MOBILITY
+
+NAME = "Zelmīra"
+SURNAME = "Kvēpstiņa"
+PHONE = "+37129871234"
+EMAIL = "zelmira.kvepstina@example.lv"
+PROPOSAL = "Lūdzu, iestādiet liepas gar Kuršu ielu, lai vasarā būtu ēna."
+STRAY = "Starp citu, mans kaimiņš Pēteris Pļaviņš bieži trokšņo naktīs."
+NOTE = "Ieradīšos ar ratiņkrēslu, lūdzu, palīdziet pie durvīm."
+
+
+def _(message: str) -> str:
+    return t("lv", message)
+
+
+async def resident_with_everything(tg: Harness) -> FakeUser:
+    """A resident with two proposals (phone, e-mail), a booking with a note, a stray message
+    and a draft."""
+    user = await tg.onboarded(NAME, last_name=SURNAME, phone_number=PHONE)
+    await user.press(_("📝 Submit a proposal"))
+    await user.press(MOBILITY["lv"])
+    await user.send(PROPOSAL)
+    await user.press(_("➡️ Continue"))
+    await user.tap(_("📱 Share my phone number"))
+    await user.press(_("Yes, contact me"))
+    await user.press(_("✅ Submit"))
+    await user.send("/propose")
+    await user.press(MOBILITY["lv"])
+    await user.send("Otrs priekšlikums par soliņiem parkā.")
+    await user.press(_("➡️ Continue"))
+    await user.send(EMAIL)
+    await user.press(_("Yes, contact me"))
+    await user.press(_("✅ Submit"))
+    await book(user, "lv", note=NOTE)
+    await user.send(STRAY)
+    return user
+
+
+async def test_mydata_sends_everything_as_a_file(tg: Harness) -> None:
+    user = await resident_with_everything(tg)
+    await user.send("/mydata")
+    message = user.last
+    assert message.document is not None and message.document.filename == "my-data.json"
+    assert message.caption == _(
+        "Everything this bot holds about you, as a file. To have it deleted: /forget"
+    )
+    data = json.loads(message.document.content)
+    assert data["profile"]["user_id"] == user.id and data["profile"]["language"] == "lv"
+    [first, second] = data["proposals"]
+    assert first["text"] == PROPOSAL and first["phone"] == PHONE
+    assert second["email"] == EMAIL
+    assert [s["status"] for s in first["status_history"]] == ["received"]
+    [booking] = data["bookings"]
+    assert booking["note"] == NOTE and booking["status"] == "requested"
+    assert any(m["text"] == STRAY for m in data["message_log"])
+
+
+async def test_forget_leaves_no_byte_of_the_person(tg: Harness) -> None:
+    user = await resident_with_everything(tg)
+    [card] = [m for m in tg.staff_chat.messages if m.text and PHONE in m.text]
+    await user.send("/propose")
+    await user.press(MOBILITY["lv"])
+    await user.send("Melnraksts, kas nekad netiks iesniegts.")
+    database = Path(tg.settings.database)
+
+    def file_bytes() -> bytes:
+        wal = database.with_name(database.name + "-wal")
+        return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+    secrets = [NAME, SURNAME, PHONE, EMAIL, STRAY, NOTE, "Melnraksts, kas nekad"]
+    before = file_bytes()
+    assert all(s.encode() in before for s in secrets if s != SURNAME)
+
+    await user.send("/forget")
+    assert user.last.buttons == [[_("🗑 Yes, delete my data")], [_("No, keep it")]]
+    await user.press(_("🗑 Yes, delete my data"))
+    assert user.last_text == _(
+        "Your data has been deleted. If you write to this bot again, it starts afresh."
+    )
+
+    store = tg.store
+    assert await store.resident(user.id) is None
+    assert await store.conversation_with(user.id) == []
+    assert await store.draft_of(user.id) is None
+    assert await store.proposals_of(user.id, offset=0, limit=10) == []
+    # The proposals stay, anonymous, with their text; contact details gone.
+    first = await store.proposal_by_reference("LIEP-2027-0001")
+    assert first is not None and first.text == PROPOSAL
+    assert first.resident_id < 0 and first.phone is None and not first.wants_contact
+    placeholder = await store.resident(first.resident_id)
+    assert placeholder is not None and placeholder.language is None
+    history = await store.status_history_of(first.id)
+    assert all(change.changed_by != user.id for change in history)
+    # The booking is cancelled, its note gone; the staff chat's cards no longer show them.
+    booking = await store.bookings.booking(1)
+    assert booking is not None
+    assert booking.status == "cancelled" and booking.note is None
+    assert PHONE not in (card.text or "")
+    assert all(NOTE not in (m.text or "") for m in tg.staff_chat.messages)
+    assert all(EMAIL not in (m.text or "") for m in tg.staff_chat.messages)
+
+    after = file_bytes()
+    for secret in secrets:
+        assert secret.encode() not in after, secret
+    assert PROPOSAL.encode() in after  # the anonymous record
+
+    # Staff cannot bring them back: a new /start is a new resident, with nothing of before.
+    await user.send("/start")
+    assert await store.proposals_of(user.id, offset=0, limit=10) == []
+
+
+async def test_forget_can_be_called_off(tg: Harness) -> None:
+    user = await tg.onboarded(NAME)
+    await user.send("/forget")
+    await user.press(_("No, keep it"))
+    assert user.last_text == _("Nothing was deleted.")
+    assert await tg.store.resident(user.id) is not None
+
+
+async def test_a_banned_resident_stays_banned_after_forget(tg: Harness) -> None:
+    user = await tg.onboarded(NAME)
+    await tg.store.ban_resident(user.id, by=ADMIN_ID)
+    await user.send("/forget")
+    await user.press(_("🗑 Yes, delete my data"))
+    assert await tg.store.is_banned(user.id)
+    resident = await tg.store.resident(user.id)
+    assert resident is not None and resident.language is None
+
+
+async def test_retention_after_the_notices_period(tg: Harness) -> None:
+    user = await resident_with_everything(tg)
+    await user.send("/propose")
+    await user.press(MOBILITY["lv"])
+    await user.send("Pamests melnraksts.")
+    other = await tg.onboarded("Jānis")
+    # A month on: the abandoned draft goes, nothing else.
+    tg.clock.advance(days=31)
+    await tg.app.settle()
+    assert await tg.store.draft_of(user.id) is None
+    assert await tg.store.conversation_with(user.id) != []
+    # 24 months after the last message (the booking long over): log, contacts, bookings go.
+    await other.send("Vēl esmu te.")
+    tg.clock.advance(days=365 * 2)
+    await other.send("Joprojām te.")
+    await tg.app.settle()
+    assert await tg.store.conversation_with(user.id) == []
+    proposal = await tg.store.proposal_by_reference("LIEP-2027-0001")
+    assert proposal is not None and proposal.phone is None and proposal.text == PROPOSAL
+    held = await tg.store.privacy.everything_about(user.id)
+    assert held["message_log"] == [] and held["bookings"] == [] and held["draft"] is None
+    assert all(p["phone"] is None and p["email"] is None for p in held["proposals"])
+    # Someone who wrote recently keeps theirs.
+    assert await tg.store.conversation_with(other.id) != []
