@@ -152,6 +152,14 @@ class Settings:
     # Forum topic (message_thread_id) in the staff chat for each theme slug, where it has one.
     staff_topics: dict[str, int] = field(default_factory=dict)
     log_level: str = "INFO"
+    # "text" or "json" (one JSON object a line, for log collectors).
+    log_format: str = "text"
+    # Webhook mode when webhook_url is set (else long polling); the secret is checked on every
+    # request Telegram makes to us.
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -237,6 +245,22 @@ def load_settings(
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         bad("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
 
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        bad("LOG_FORMAT", "expected text or json")
+    webhook_url = get("WEBHOOK_URL")
+    webhook_secret = get("WEBHOOK_SECRET")
+    if webhook_url is not None:
+        if not re.fullmatch(r"https://[^/\s]+(/\S*)?", webhook_url):
+            bad("WEBHOOK_URL", f"expected the https:// URL Telegram will call, got {webhook_url!r}")
+        if webhook_secret is None:
+            bad("WEBHOOK_SECRET", "required with WEBHOOK_URL (16-256 of A-Z a-z 0-9 _ -)")
+    if webhook_secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret):
+        bad("WEBHOOK_SECRET", "expected 16 to 256 characters of A-Z a-z 0-9 _ -")
+    webhook_port = integer("WEBHOOK_PORT", 8443)
+    if webhook_port is not None and not 0 < webhook_port < 65536:
+        bad("WEBHOOK_PORT", "expected a port number")
+
     try:
         municipality: Municipality | None = load_municipality(
             municipality_file, named_by=source("MUNICIPALITY_FILE")
@@ -270,6 +294,11 @@ def load_settings(
         messages_per_minute=per_minute or 20,
         log_level=log_level,
         staff_topics=staff_topics,
+        log_format=log_format,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
+        webhook_port=webhook_port or 8443,
     )
 
 

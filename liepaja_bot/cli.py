@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
@@ -74,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     level = (
         "WARNING" if args.command == "demo" and settings.log_level == "INFO" else settings.log_level
     )
-    configure_logging(level, secrets=[settings.bot_token or ""])
+    configure_logging(
+        level,
+        secrets=[settings.bot_token or "", settings.webhook_secret or ""],
+        json_lines=settings.log_format == "json",
+    )
 
     try:
         if args.command == "run":
@@ -130,7 +135,20 @@ def run(settings: Settings) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(quiet)
     try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        # Both stop on SIGTERM and SIGINT: no more updates are taken, the one being handled
+        # finishes, the outbox delivers what is due (BotApplication.shutdown), exit 0.
+        if settings.webhook_url:
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                # Behind a reverse proxy the path Telegram calls is the path we serve.
+                url_path=urlsplit(settings.webhook_url).path.strip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         return fail(
             "Telegram refused BOT_TOKEN: get the bot's current token from @BotFather", code=2
