@@ -29,6 +29,7 @@ from bot.clock import to_text as _iso
 from bot.config import package_folder
 from bot.store_bookings import Bookings
 from bot.store_journal import Journal
+from bot.store_meetings import Meetings
 from bot.store_outbox import Outbox
 from bot.store_proposals import ProposalQueries
 from bot.store_schedule import Schedule
@@ -90,6 +91,7 @@ class Store(ProposalQueries):
         self.outbox = Outbox(self)
         self.schedule = Schedule(self)
         self.bookings = Bookings(self)
+        self.meetings = Meetings(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -23,8 +23,13 @@ from handlers import (
     booking,
     booking_notices,
     bookings_desk,
+    broadcast_desk,
     errors,
     fallbacks,
+    meeting_notices,
+    meetings,
+    meetings_desk,
+    meetings_import,
     middleware,
     my_bookings,
     my_submissions,
@@ -41,6 +46,7 @@ def register(app: BotApplication) -> None:
     app.menu = [
         submitting.MENU_ENTRY,
         booking.MENU_ENTRY,
+        meetings.MENU_ENTRY,
         my_submissions.MENU_ENTRY,
         onboarding.LANGUAGE_ENTRY,
         onboarding.HELP_ENTRY,
@@ -57,6 +63,10 @@ def register(app: BotApplication) -> None:
         flows: list[BaseHandler] = [
             *submitting.handlers(),  # before onboarding: it takes `/start <theme>` deep links
             *booking.handlers(),
+            *meetings_desk.handlers(),
+            *meetings.handlers(),
+            *broadcast_desk.handlers(),
+            *meetings_import.handlers(),
             *my_bookings.handlers(),
             *my_submissions.handlers(),
             *onboarding.handlers(),
@@ -69,3 +79,4 @@ def register(app: BotApplication) -> None:
     app.add_handlers(flows, group=0)
     app.add_error_handler(errors.on_error)
     booking_notices.register_jobs(app)
+    meeting_notices.register_jobs(app)
