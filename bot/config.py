@@ -160,6 +160,8 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
+    # Messages a second the outbox sends overall (broadcasts included); at most Telegram's 30.
+    outbox_rate: int = 25
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -241,6 +243,9 @@ def load_settings(
     per_minute = integer("MESSAGES_PER_MINUTE", 20)
     if per_minute is not None and per_minute < 5:
         bad("MESSAGES_PER_MINUTE", "must be at least 5")
+    outbox_rate = integer("OUTBOX_RATE", 25)
+    if outbox_rate is not None and not 1 <= outbox_rate <= 30:
+        bad("OUTBOX_RATE", "must be 1 to 30 (Telegram allows about 30 messages a second)")
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         bad("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
@@ -293,6 +298,7 @@ def load_settings(
         conversation_idle_days=idle_days or 30,
         messages_per_minute=per_minute or 20,
         log_level=log_level,
+        outbox_rate=outbox_rate or 25,
         staff_topics=staff_topics,
         log_format=log_format,
         webhook_url=webhook_url,

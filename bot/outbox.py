@@ -51,13 +51,18 @@ METHODS = frozenset(
 MAX_ATTEMPTS = 6  # network errors: 2, 4, 8, 16, 32 s apart, then given up
 
 
+TELEGRAM_OVERALL_PER_SECOND = 30  # Telegram's bulk limit (Bot FAQ)
+DEFAULT_OVERALL_PER_SECOND = 25  # leaves the direct replies (PTB's own limiter) some room
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Telegram's documented limits (Bot FAQ), as the sender keeps them."""
+    """Telegram's documented limits (Bot FAQ), as the sender keeps them. The overall rate is
+    configurable (OUTBOX_RATE), never above Telegram's 30/s: direct replies share that limit."""
 
     per_chat_interval: float = 1.0  # seconds between two messages to one private chat
     group_per_minute: int = 20
-    overall_per_second: int = 30
+    overall_per_second: int = DEFAULT_OVERALL_PER_SECOND
 
 
 class RateBudget:

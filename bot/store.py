@@ -29,6 +29,7 @@ from bot.clock import to_text as _iso
 from bot.config import package_folder
 from bot.store_bookings import Bookings
 from bot.store_journal import Journal
+from bot.store_meetings import Meetings
 from bot.store_outbox import Outbox
 from bot.store_privacy import Privacy
 from bot.store_proposals import ProposalQueries
@@ -94,6 +95,7 @@ class Store(ProposalQueries):
         self.privacy = Privacy(self)
         # Set when a transaction deleted personal data: the WAL is checkpointed after its commit.
         self._checkpoint_due = False
+        self.meetings = Meetings(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -66,12 +66,14 @@ class Outbox:
             return cursor.rowcount > 0
 
     async def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
-        """The oldest pending row of each chat, if it is due: one chat's messages go in order."""
+        """The oldest pending row of each chat, if it is due: one chat's messages go in order.
+        Notices (lane 0) come before bulk rows (lane 1, broadcasts), so an answer or a booking
+        confirmation never waits behind a broadcast's thousands of rows to other chats."""
         rows = await self.store._fetch(
             "SELECT o.id, o.key, o.chat_id, o.method, o.payload, o.purpose, o.attempts,"
             " o.not_before FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox"
             " WHERE status = 'pending' GROUP BY chat_id) head ON o.id = head.id"
-            " WHERE o.not_before <= ? ORDER BY o.not_before, o.id LIMIT ?",
+            " WHERE o.not_before <= ? ORDER BY o.lane, o.not_before, o.id LIMIT ?",
             (to_text(now), limit),
         )
         return [_delivery(row) for row in rows]

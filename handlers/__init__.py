@@ -23,8 +23,13 @@ from handlers import (
     booking,
     booking_notices,
     bookings_desk,
+    broadcast_desk,
     errors,
     fallbacks,
+    meeting_notices,
+    meetings,
+    meetings_desk,
+    meetings_import,
     middleware,
     my_bookings,
     my_data,
@@ -42,6 +47,7 @@ def register(app: BotApplication) -> None:
     app.menu = [
         submitting.MENU_ENTRY,
         booking.MENU_ENTRY,
+        meetings.MENU_ENTRY,
         my_submissions.MENU_ENTRY,
         onboarding.LANGUAGE_ENTRY,
         onboarding.HELP_ENTRY,
@@ -59,6 +65,10 @@ def register(app: BotApplication) -> None:
             *my_data.handlers(),  # first: a resident's data rights work in the middle of any flow
             *submitting.handlers(),  # before onboarding: it takes `/start <theme>` deep links
             *booking.handlers(),
+            *meetings_desk.handlers(),
+            *meetings.handlers(),
+            *broadcast_desk.handlers(),
+            *meetings_import.handlers(),
             *my_bookings.handlers(),
             *my_submissions.handlers(),
             *onboarding.handlers(),
@@ -71,3 +81,4 @@ def register(app: BotApplication) -> None:
     app.add_handlers(flows, group=0)
     app.add_error_handler(errors.on_error)
     booking_notices.register_jobs(app)
+    meeting_notices.register_jobs(app)

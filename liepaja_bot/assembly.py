@@ -91,7 +91,7 @@ def build_application(
         sender_bot,
         clock=clock,
         sleep=sleep,
-        limits=limits or Limits(),
+        limits=limits or Limits(overall_per_second=settings.outbox_rate),
         staff_chat_id=settings.staff_chat_id,
         timezone=settings.timezone,
     )

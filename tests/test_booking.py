@@ -73,9 +73,10 @@ async def test_book_confirm_remind_across_a_crash(tg: Harness, language: str) ->
     _ = lambda message: t(language, message)  # noqa: E731
 
     # The menu offers it right after "Submit a proposal"; the dates say where.
-    assert [row[0] for row in anna.buttons()][:3] == [
+    assert [row[0] for row in anna.buttons()][:4] == [
         _("📝 Submit a proposal"),
         _("📅 Book a meeting"),
+        _("👥 Working-group meetings"),
         _("📂 My submissions and bookings"),
     ]
     await anna.press(_("📅 Book a meeting"))

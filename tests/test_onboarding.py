@@ -77,12 +77,13 @@ async def test_the_menu_offers_only_what_works(tg: Harness) -> None:
     assert anna.last.buttons == [
         ["📝 Submit a proposal"],
         ["📅 Book a meeting"],
+        ["👥 Working-group meetings"],
         ["📂 My submissions and bookings"],
         ["🌐 Language"],
         ["❓ Help"],
     ]
     # An old menu's entry for a flow that is not built is a stale button, answered as such.
-    await anna.press_forged("menu:meetings")
+    await anna.press_forged("menu:mydata")
     assert anna.last_answer.text == "This button is no longer active."
 
 

@@ -1,0 +1,457 @@
+"""The working-group meetings' SQL: the schedule, theme subscriptions, and broadcasts with their
+delivery ledger.
+
+A broadcast is confirmed in one write transaction that also writes its ledger: one outbox row
+per recipient (lane 1, keyed `broadcast:{id}:{resident}`), so the recipients are fixed before the
+first send, a confirm pressed twice adds nobody twice, and a restart resumes from the rows still
+pending. Progress is counted over those rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import from_text, to_text
+from bot.meetings_ics import ImportedMeeting
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+ALL_THEMES = "*"  # a subscription to every theme
+BULK_LANE = 1
+_COLUMNS = (
+    "id, theme, starts_at, ends_at, place, description_lv, description_ru, description_en,"
+    " status, source_key, version, created_at"
+)
+_BROADCAST_COLUMNS = (
+    "id, meeting_id, kind, meeting_version, status, recipients, created_by, confirmed_at,"
+    " finished_at"
+)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    id: int
+    theme: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None  # None: the municipality's meetings venue
+    description_lv: str
+    description_ru: str | None
+    description_en: str | None
+    status: str
+    source_key: str | None
+    version: int
+    created_at: datetime
+
+    def description(self, language: str) -> str:
+        """In `language`, or in Latvian where that translation is missing."""
+        translated = {"ru": self.description_ru, "en": self.description_en}.get(language)
+        return translated or self.description_lv
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    meeting_id: int
+    kind: str  # published, changed, cancelled
+    meeting_version: int
+    status: str  # draft, sending, done, cancelled, dropped
+    recipients: int
+    created_by: int
+    confirmed_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    cancelled: int = 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    sent: int
+    failed: int  # could not be delivered: blocked, refused, or uncertain after a timeout
+    left: int
+
+    @property
+    def finished(self) -> bool:
+        return self.left == 0
+
+
+class Meetings:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- the schedule ------------------------------------------------------------------------------
+
+    async def meeting(self, meeting_id: int) -> Meeting | None:
+        rows = await self.store._fetch(
+            f"SELECT {_COLUMNS} FROM meetings WHERE id = ?", (meeting_id,)
+        )
+        return _meeting(rows[0]) if rows else None
+
+    async def upcoming(
+        self, since: datetime, *, theme: str | None = None, offset: int = 0, limit: int = 5
+    ) -> tuple[list[Meeting], int]:
+        """Scheduled meetings starting from `since`, soonest first (of one theme if given): one
+        page of them, and how many there are in all."""
+        where = "status = 'scheduled' AND starts_at >= ? AND (? IS NULL OR theme = ?)"
+        params = (to_text(since), theme, theme)
+        rows = await self.store._fetch(
+            f"SELECT {_COLUMNS} FROM meetings WHERE {where} ORDER BY starts_at, id"
+            " LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        total = await self.store._fetch(f"SELECT COUNT(*) FROM meetings WHERE {where}", params)
+        return [_meeting(row) for row in rows], int(total[0][0])
+
+    async def create(
+        self,
+        *,
+        theme: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        place: str | None,
+        descriptions: dict[str, str | None],
+        by: int | None,
+        source_key: str | None = None,
+    ) -> Meeting:
+        now = to_text(self.store.clock())
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO meetings (theme, starts_at, ends_at, place, description_lv,"
+                " description_ru, description_en, source_key, created_by, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    theme,
+                    to_text(starts_at),
+                    to_text(ends_at),
+                    place,
+                    descriptions["lv"],
+                    descriptions.get("ru"),
+                    descriptions.get("en"),
+                    source_key,
+                    by,
+                    now,
+                    now,
+                ),
+            )
+            meeting_id = int(cursor.lastrowid or 0)
+        meeting = await self.meeting(meeting_id)
+        assert meeting is not None
+        return meeting
+
+    async def change(
+        self,
+        meeting_id: int,
+        *,
+        seen_version: int | None,
+        starts_at: datetime,
+        ends_at: datetime,
+        place: str | None,
+        descriptions: dict[str, str | None],
+    ) -> Meeting | None:
+        """Changes a scheduled meeting, if nobody changed it since `seen_version`."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE meetings SET starts_at = ?, ends_at = ?, place = ?, description_lv = ?,"
+                " description_ru = ?, description_en = ?, version = version + 1, updated_at = ?"
+                " WHERE id = ? AND status = 'scheduled' AND (? IS NULL OR version = ?)",
+                (
+                    to_text(starts_at),
+                    to_text(ends_at),
+                    place,
+                    descriptions["lv"],
+                    descriptions.get("ru"),
+                    descriptions.get("en"),
+                    to_text(self.store.clock()),
+                    meeting_id,
+                    seen_version,
+                    seen_version,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return None
+        return await self.meeting(meeting_id)
+
+    async def cancel(self, meeting_id: int, *, seen_version: int | None = None) -> Meeting | None:
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE meetings SET status = 'cancelled', version = version + 1, updated_at = ?"
+                " WHERE id = ? AND status = 'scheduled' AND (? IS NULL OR version = ?)",
+                (to_text(self.store.clock()), meeting_id, seen_version, seen_version),
+            )
+            if cursor.rowcount == 0:
+                return None
+        return await self.meeting(meeting_id)
+
+    async def import_schedule(self, events: list[ImportedMeeting]) -> ImportCounts:
+        """Adds or updates the imported meetings, by their source key, in one transaction:
+        a file imported twice adds nothing; an event changed since updates its meeting."""
+        added = updated = unchanged = cancelled = 0
+        now = to_text(self.store.clock())
+        async with self.store._write() as db:
+            for event in events:
+                rows = await self.store._fetch(
+                    f"SELECT {_COLUMNS} FROM meetings WHERE source_key = ?", (event.key,)
+                )
+                values = (
+                    event.theme,
+                    to_text(event.starts_at),
+                    to_text(event.ends_at),
+                    event.place,
+                    event.descriptions["lv"],
+                    event.descriptions.get("ru"),
+                    event.descriptions.get("en"),
+                )
+                status = "cancelled" if event.cancelled else "scheduled"
+                if not rows:
+                    if event.cancelled:
+                        continue  # a cancelled event never published: nothing to tell
+                    await db.execute(
+                        "INSERT INTO meetings (theme, starts_at, ends_at, place, description_lv,"
+                        " description_ru, description_en, source_key, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (*values, event.key, now, now),
+                    )
+                    added += 1
+                    continue
+                current = _meeting(rows[0])
+                before = (
+                    current.theme,
+                    to_text(current.starts_at),
+                    to_text(current.ends_at),
+                    current.place,
+                    current.description_lv,
+                    current.description_ru,
+                    current.description_en,
+                )
+                if before == values and current.status == status:
+                    unchanged += 1
+                    continue
+                await db.execute(
+                    "UPDATE meetings SET theme = ?, starts_at = ?, ends_at = ?, place = ?,"
+                    " description_lv = ?, description_ru = ?, description_en = ?, status = ?,"
+                    " version = version + 1, updated_at = ? WHERE id = ?",
+                    (*values, status, now, current.id),
+                )
+                if event.cancelled and not current.is_cancelled:
+                    cancelled += 1
+                else:
+                    updated += 1
+        return ImportCounts(added, updated, unchanged, cancelled)
+
+    async def by_source_keys(self, keys: list[str]) -> list[Meeting]:
+        if not keys:
+            return []
+        marks = ", ".join("?" for _ in keys)
+        rows = await self.store._fetch(
+            f"SELECT {_COLUMNS} FROM meetings WHERE source_key IN ({marks}) ORDER BY starts_at",
+            keys,
+        )
+        return [_meeting(row) for row in rows]
+
+    # -- subscriptions -----------------------------------------------------------------------------
+
+    async def subscriptions_of(self, resident_id: int) -> set[str]:
+        rows = await self.store._fetch(
+            "SELECT theme FROM meeting_subscriptions WHERE resident_id = ?", (resident_id,)
+        )
+        return {row[0] for row in rows}
+
+    async def subscribe(self, resident_id: int, theme: str) -> None:
+        async with self.store._write() as db:
+            await db.execute(
+                "INSERT INTO meeting_subscriptions (resident_id, theme, created_at)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (resident_id, theme, to_text(self.store.clock())),
+            )
+
+    async def unsubscribe(self, resident_id: int, theme: str) -> None:
+        async with self.store._write() as db:
+            await db.execute(
+                "DELETE FROM meeting_subscriptions WHERE resident_id = ? AND theme = ?",
+                (resident_id, theme),
+            )
+
+    async def unsubscribe_all(self, resident_id: int) -> int:
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM meeting_subscriptions WHERE resident_id = ?", (resident_id,)
+            )
+            return cursor.rowcount
+
+    async def recipients_by_language(self, theme: str) -> dict[str, int]:
+        """Who a broadcast about `theme` would reach now, by language (blocked residents not)."""
+        rows = await self.store._fetch(
+            f"SELECT {_LANGUAGE}, COUNT(*) FROM residents r WHERE {_RECIPIENT} GROUP BY 1",
+            (theme, ALL_THEMES),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    # -- broadcasts --------------------------------------------------------------------------------
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        rows = await self.store._fetch(
+            f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
+        )
+        return _broadcast(rows[0]) if rows else None
+
+    async def offer_broadcast(self, meeting: Meeting, kind: str, *, by: int) -> Broadcast:
+        """A draft broadcast about this version of the meeting (staff confirm it or not)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO broadcasts (meeting_id, kind, meeting_version, created_by,"
+                " created_at) VALUES (?, ?, ?, ?, ?)",
+                (meeting.id, kind, meeting.version, by, to_text(self.store.clock())),
+            )
+            broadcast_id = int(cursor.lastrowid or 0)
+        broadcast = await self.broadcast(broadcast_id)
+        assert broadcast is not None
+        return broadcast
+
+    async def confirm_broadcast(
+        self, broadcast_id: int, *, by: int, payloads: dict[str, dict[str, Any]]
+    ) -> Broadcast | None:
+        """Starts a draft broadcast: its ledger — an outbox row for every subscriber who can be
+        reached, in their language (`payloads` by language) — is written here, in this
+        transaction. None if it is no draft any more, or its meeting changed since."""
+        now = to_text(self.store.clock())
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET status = 'sending', confirmed_by = ?, confirmed_at = ?"
+                " WHERE id = ? AND status = 'draft' AND meeting_version ="
+                " (SELECT version FROM meetings WHERE id = broadcasts.meeting_id)",
+                (by, now, broadcast_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            rows = await self.store._fetch(
+                "SELECT m.theme FROM broadcasts b JOIN meetings m ON m.id = b.meeting_id"
+                " WHERE b.id = ?",
+                (broadcast_id,),
+            )
+            theme = rows[0][0]
+            text = {language: json.dumps(p, ensure_ascii=False) for language, p in payloads.items()}
+            cursor = await db.execute(
+                "INSERT INTO outbox (key, chat_id, method, payload, purpose, not_before,"
+                " created_at, lane, broadcast_id)"
+                f" SELECT 'broadcast:' || ? || ':' || r.user_id, r.user_id, 'send_message',"
+                f" CASE {_LANGUAGE} WHEN 'ru' THEN ? WHEN 'en' THEN ? ELSE ? END,"
+                " ?, ?, ?, ?, ? FROM residents r"
+                f" WHERE {_RECIPIENT} ORDER BY r.user_id ON CONFLICT (key) DO NOTHING",
+                (
+                    broadcast_id,
+                    text["ru"],
+                    text["en"],
+                    text["lv"],
+                    json.dumps({"kind": "broadcast", "broadcast_id": broadcast_id}),
+                    now,
+                    now,
+                    BULK_LANE,
+                    broadcast_id,
+                    theme,
+                    ALL_THEMES,
+                ),
+            )
+            await db.execute(
+                "UPDATE broadcasts SET recipients = ? WHERE id = ?",
+                (cursor.rowcount, broadcast_id),
+            )
+        return await self.broadcast(broadcast_id)
+
+    async def progress(self, broadcast_id: int) -> Progress:
+        rows = await self.store._fetch(
+            "SELECT status, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
+        )
+        counts = {row[0]: row[1] for row in rows}
+        left = counts.get("pending", 0) + counts.get("sending", 0)
+        sent = counts.get("sent", 0)
+        return Progress(sent=sent, failed=sum(counts.values()) - left - sent, left=left)
+
+    async def finish_broadcast(self, broadcast_id: int) -> bool:
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?"
+                " AND status = 'sending'",
+                (to_text(self.store.clock()), broadcast_id),
+            )
+            return cursor.rowcount > 0
+
+    async def stop_broadcast(self, broadcast_id: int) -> int:
+        """Cancels what a broadcast has not sent yet; returns how many rows that was."""
+        now = to_text(self.store.clock())
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET status = 'cancelled', finished_at = ? WHERE id = ?"
+                " AND status = 'sending'",
+                (now, broadcast_id),
+            )
+            if cursor.rowcount == 0:
+                return 0
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'failed', error = 'broadcast cancelled',"
+                " settled_at = ? WHERE broadcast_id = ? AND status = 'pending'",
+                (now, broadcast_id),
+            )
+            return cursor.rowcount
+
+    async def drop_draft(self, broadcast_id: int) -> bool:
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET status = 'dropped' WHERE id = ? AND status = 'draft'",
+                (broadcast_id,),
+            )
+            return cursor.rowcount > 0
+
+
+# A resident's language for a broadcast, and whether they are one of its recipients (subscribed
+# to the theme or to all, and not known to have blocked the bot). Parameters: theme, ALL_THEMES.
+_LANGUAGE = "CASE WHEN r.language IN ('ru', 'en') THEN r.language ELSE 'lv' END"
+_RECIPIENT = (
+    "r.unreachable_at IS NULL AND r.user_id IN"
+    " (SELECT resident_id FROM meeting_subscriptions WHERE theme IN (?, ?))"
+)
+
+
+def _meeting(row: Any) -> Meeting:
+    return Meeting(
+        id=row[0],
+        theme=row[1],
+        starts_at=from_text(row[2]),
+        ends_at=from_text(row[3]),
+        place=row[4],
+        description_lv=row[5],
+        description_ru=row[6],
+        description_en=row[7],
+        status=row[8],
+        source_key=row[9],
+        version=row[10],
+        created_at=from_text(row[11]),
+    )
+
+
+def _broadcast(row: Any) -> Broadcast:
+    return Broadcast(
+        id=row[0],
+        meeting_id=row[1],
+        kind=row[2],
+        meeting_version=row[3],
+        status=row[4],
+        recipients=row[5],
+        created_by=row[6],
+        confirmed_at=from_text(row[7]) if row[7] else None,
+        finished_at=from_text(row[8]) if row[8] else None,
+    )

@@ -1,0 +1,88 @@
+"""Broadcasting a meeting to its theme's subscribers, the office's side: after a meeting is
+published, changed or cancelled, a preview as residents will read it and who it would reach,
+then an explicit "Send" (which writes the delivery ledger: handlers/meeting_notices.py) or
+"Don't send"; "Stop" on the progress message stops what is not sent yet.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler
+
+from bot.app import BotContext
+from bot.auth import staff_only
+from bot.callbacks import button_id
+from bot.i18n import STAFF_LANGUAGE, translator
+from bot.store_meetings import Meeting
+from handlers.meeting_notices import STAFF_BUTTONS, keyboard, meeting_text, say, start_broadcast
+
+BUTTONS = STAFF_BUTTONS
+
+
+async def offer_broadcast(update: Update, context: BotContext, meeting: Meeting, kind: str) -> None:
+    """The preview as residents will read it, who it would reach, and an explicit confirm."""
+    _ = context.gettext
+    user = update.effective_user
+    assert user is not None
+    counts = await context.store.meetings.recipients_by_language(meeting.theme)
+    total = sum(counts.values())
+    draft = await context.store.meetings.offer_broadcast(meeting, kind, by=user.id)
+    tr = translator(STAFF_LANGUAGE, context.settings.timezone)
+    text = "\n\n".join(
+        [
+            _(
+                "Saved. Tell the theme's subscribers? They would read (in Latvian here; each "
+                "in their own language):"
+            ),
+            meeting_text(context.app, tr, meeting, kind),
+            _("Subscribers who would get it: {n} (lv {lv}, ru {ru}, en {en}).").format(
+                n=total, lv=counts.get("lv", 0), ru=counts.get("ru", 0), en=counts.get("en", 0)
+            ),
+        ]
+    )
+    rows = [[(_("❎ Don't send"), BUTTONS.data("drop", draft.id))]]
+    if total:
+        rows.insert(
+            0, [(_("📣 Send to {n} subscribers").format(n=total), BUTTONS.data("send", draft.id))]
+        )
+    await say(update, context, text, keyboard(*rows))
+
+
+@staff_only
+async def send(update: Update, context: BotContext) -> None:
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    assert query is not None and user is not None and chat is not None
+    broadcast = await start_broadcast(context.app, button_id(context), by=user.id, chat_id=chat.id)
+    if broadcast is None:
+        await query.answer(
+            context.gettext("This broadcast was sent already, or its meeting has changed since."),
+            show_alert=True,
+        )
+        return
+    await query.answer(context.gettext("Sending."))
+    await query.edit_message_reply_markup(None)
+
+
+@staff_only
+async def drop(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await context.store.meetings.drop_draft(button_id(context))
+    await query.answer(context.gettext("Not sent."))
+    await query.edit_message_reply_markup(None)
+
+
+@staff_only
+async def stop_broadcast(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    stopped = await context.store.meetings.stop_broadcast(button_id(context))
+    await query.answer(
+        context.gettext("Stopped: {n} messages will not be sent.").format(n=stopped),
+        show_alert=True,
+    )
+
+
+def handlers() -> list[BaseHandler]:
+    on = BUTTONS.on
+    return [on("send:{id}", send), on("drop:{id}", drop), on("stop:{id}", stop_broadcast)]

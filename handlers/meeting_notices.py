@@ -1,0 +1,241 @@
+"""What is said about a working-group meeting — its text in a reader's language, its calendar
+file — and the broadcast engine: a confirmed broadcast's ledger is written by the store (one
+outbox row per subscriber, lane 1), the outbox sender delivers it under its budget, and a
+scheduled job edits one progress message in the staff chat every few seconds, then reports.
+
+These take the application rather than a handler's context: the scheduler's jobs use them too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from icalendar import Calendar, Event
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.app import BotApplication, BotContext
+from bot.callbacks import Buttons
+from bot.config import LANGUAGES
+from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
+from bot.store_meetings import Broadcast, Meeting
+from bot.store_schedule import Job
+from handlers.booking_notices import when
+
+RESIDENT_BUTTONS = Buttons("mt:", audience="resident")
+STAFF_BUTTONS = Buttons("md:", audience="staff")
+PROGRESS = "broadcast_progress"
+PROGRESS_EVERY = timedelta(seconds=6)  # one edit in 6 s: 10 a minute, half a group's budget
+
+HEADINGS = {
+    "published": N_("👥 Working-group meeting: {theme}"),
+    "changed": N_("✏️ Changed — working-group meeting: {theme}"),
+    "cancelled": N_("❌ Cancelled — working-group meeting: {theme}"),
+}
+
+
+def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def say(update: Update, context: BotContext, text: str, markup: Any = None) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    if update.callback_query:
+        await update.callback_query.answer()
+    await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+def theme_name(app: BotApplication, language: str, slug: str) -> str:
+    theme = app.settings.municipality.theme(slug)
+    return theme.name(language) if theme else slug
+
+
+def meeting_place(app: BotApplication, meeting: Meeting, language: str) -> str:
+    if meeting.place:
+        return meeting.place
+    venue = app.settings.municipality.meeting_venue
+    return f"{venue.name(language)}, {venue.address}"
+
+
+def meeting_text(app: BotApplication, tr: Translator, meeting: Meeting, kind: str) -> str:
+    """The meeting as a message that says it all by itself: theme, date, time, place, what."""
+    _ = tr.gettext
+    heading = _(HEADINGS[kind]).format(theme=theme_name(app, tr.language, meeting.theme))
+    return "\n".join(
+        [
+            heading,
+            "",
+            _("When: {when}").format(when=when(tr, meeting.starts_at, meeting.ends_at)),
+            _("Where: {place}").format(place=meeting_place(app, meeting, tr.language)),
+            "",
+            meeting.description(tr.language),
+        ]
+    )
+
+
+def meeting_buttons(tr: Translator, meeting: Meeting) -> InlineKeyboardMarkup | None:
+    """Add to calendar and Show on map, for a meeting that will take place."""
+    if meeting.is_cancelled:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr.gettext("📅 Add to calendar"),
+                    callback_data=RESIDENT_BUTTONS.data("ics", meeting.id),
+                ),
+                InlineKeyboardButton(
+                    tr.gettext("🗺 Show on map"),
+                    callback_data=RESIDENT_BUTTONS.data("map", meeting.id),
+                ),
+            ]
+        ]
+    )
+
+
+def calendar_file(app: BotApplication, meeting: Meeting, tr: Translator) -> bytes:
+    """The meeting as an iCalendar event: a stable UID, the times in the municipality's zone."""
+    zone = app.settings.timezone
+    calendar = Calendar()
+    calendar.add("prodid", "-//liepaja-bot//meetings//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    host = urlparse(app.settings.municipality.website).hostname or "liepaja-bot"
+    event.add("uid", f"meeting-{meeting.id}@{host}")
+    event.add("sequence", meeting.version - 1)
+    event.add("dtstamp", meeting.created_at)
+    event.add("dtstart", meeting.starts_at.astimezone(zone))
+    event.add("dtend", meeting.ends_at.astimezone(zone))
+    event.add(
+        "summary",
+        tr.gettext(HEADINGS["published"]).format(theme=theme_name(app, tr.language, meeting.theme)),
+    )
+    event.add("location", meeting_place(app, meeting, tr.language))
+    event.add("description", meeting.description(tr.language))
+    if meeting.is_cancelled:
+        event.add("status", "CANCELLED")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def broadcast_payloads(app: BotApplication, meeting: Meeting, kind: str) -> dict[str, Any]:
+    """The broadcast's message in each language, as outbox payloads."""
+    payloads: dict[str, Any] = {}
+    for language in LANGUAGES:
+        tr = translator(language, app.settings.timezone)
+        payload: dict[str, Any] = {"text": meeting_text(app, tr, meeting, kind)}
+        if kind != "cancelled" and (buttons := meeting_buttons(tr, meeting)) is not None:
+            payload["reply_markup"] = buttons.to_dict()
+        payloads[language] = payload
+    return payloads
+
+
+# -- the broadcast and its progress ---------------------------------------------------------------
+
+
+def progress_key(broadcast: Broadcast) -> str:
+    return f"broadcast:{broadcast.id}:progress"
+
+
+async def start_broadcast(
+    app: BotApplication, broadcast_id: int, *, by: int, chat_id: int
+) -> Broadcast | None:
+    """Writes the broadcast's ledger (in the caller's transaction) and the progress message in
+    `chat_id`; None if the draft is stale (sent already, or its meeting changed since)."""
+    draft = await app.store.meetings.broadcast(broadcast_id)
+    meeting = await app.store.meetings.meeting(draft.meeting_id) if draft else None
+    if draft is None or meeting is None:
+        return None
+    broadcast = await app.store.meetings.confirm_broadcast(
+        broadcast_id, by=by, payloads=broadcast_payloads(app, meeting, draft.kind)
+    )
+    if broadcast is None:
+        return None
+    tr = translator(STAFF_LANGUAGE, app.settings.timezone)
+    await app.store.outbox.enqueue(
+        progress_key(broadcast),
+        chat_id,
+        "send_message",
+        {
+            "text": progress_text(app, tr, broadcast, broadcast.recipients, 0, 0),
+            "reply_markup": stop_button(tr, broadcast).to_dict(),
+        },
+    )
+    await app.store.schedule.plan(
+        f"broadcast:{broadcast.id}:tick:1",
+        PROGRESS,
+        app.clock() + PROGRESS_EVERY,
+        {"broadcast_id": broadcast.id, "chat_id": chat_id, "tick": 1},
+    )
+    return broadcast
+
+
+def stop_button(tr: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr.gettext("⏹ Stop the broadcast"),
+                    callback_data=STAFF_BUTTONS.data("stop", broadcast.id),
+                )
+            ]
+        ]
+    )
+
+
+def progress_text(
+    app: BotApplication, tr: Translator, broadcast: Broadcast, left: int, sent: int, failed: int
+) -> str:
+    return tr.gettext(
+        "📣 Broadcast #{id} to {n} subscribers: sent {sent} · failed {failed} · left {left}"
+    ).format(id=broadcast.id, n=broadcast.recipients, sent=sent, failed=failed, left=left)
+
+
+async def run_progress(app: BotApplication, job: Job) -> None:
+    """Edits the progress message with sent / failed / left; when nothing is left, the final
+    report. Plans itself again while the broadcast runs."""
+    broadcast = await app.store.meetings.broadcast(int(job.payload["broadcast_id"]))
+    if broadcast is None or broadcast.status not in ("sending", "cancelled"):
+        return
+    chat_id, tick = int(job.payload["chat_id"]), int(job.payload["tick"])
+    tr = translator(STAFF_LANGUAGE, app.settings.timezone)
+    progress = await app.store.meetings.progress(broadcast.id)
+    finished = progress.finished or broadcast.status == "cancelled"
+    payload: dict[str, Any] = {
+        "text": progress_text(app, tr, broadcast, progress.left, progress.sent, progress.failed),
+        "message_id": {"$message_of": progress_key(broadcast)},
+    }
+    if not finished:
+        payload["reply_markup"] = stop_button(tr, broadcast).to_dict()
+    await app.store.outbox.enqueue(
+        f"broadcast:{broadcast.id}:progress:{tick}", chat_id, "edit_message_text", payload
+    )
+    if not finished:
+        await app.store.schedule.plan(
+            f"broadcast:{broadcast.id}:tick:{tick + 1}",
+            PROGRESS,
+            app.clock() + PROGRESS_EVERY,
+            {**job.payload, "tick": tick + 1},
+        )
+        return
+    await app.store.meetings.finish_broadcast(broadcast.id)
+    report = (
+        tr.gettext("⏹ Broadcast #{id} stopped: {sent} sent, {failed} not delivered or stopped.")
+        if broadcast.status == "cancelled"
+        else tr.gettext(
+            "✅ Broadcast #{id} finished: {sent} of {n} delivered, {failed} not delivered "
+            "(blocked the bot, or uncertain after a timeout)."
+        )
+    ).format(id=broadcast.id, n=broadcast.recipients, sent=progress.sent, failed=progress.failed)
+    await app.store.outbox.enqueue(
+        f"broadcast:{broadcast.id}:report", chat_id, "send_message", {"text": report}
+    )
+
+
+def register_jobs(app: BotApplication) -> None:
+    app.scheduler.register(PROGRESS, run_progress)

@@ -1,0 +1,277 @@
+"""Working-group meetings for residents: the upcoming meetings, all or of one theme, a page at a
+time, each with its date, time and place in the text and buttons to add it to a calendar (an
+.ics file) or show it on a map; subscriptions to a theme's meetings or to all; /stop ends them.
+
+Stateless: every button carries what it shows (theme and page), so an old message still works
+and no conversation is started or ended.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.app import BotContext
+from bot.callbacks import button_args, button_id
+from bot.i18n import N_
+from bot.store_meetings import ALL_THEMES
+from handlers.booking_notices import when
+from handlers.meeting_notices import (
+    RESIDENT_BUTTONS,
+    calendar_file,
+    meeting_place,
+    theme_name,
+)
+from handlers.menu import MenuEntry, main_menu
+
+BUTTONS = RESIDENT_BUTTONS
+MENU_ENTRY = MenuEntry(N_("👥 Working-group meetings"), "meetings")
+PAGE = 5
+ALL = "all"  # the theme word of "all themes" in buttons
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """The menu entry: the upcoming meetings of every theme, first page."""
+    if update.callback_query:
+        await update.callback_query.answer()
+    await show_list(update, context, None, 0)
+
+
+async def list_page(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    word, page = button_args(context)
+    theme = None if word == ALL else word
+    if theme is not None and context.municipality.theme(theme) is None:
+        theme = None
+    await show_list(update, context, theme, int(page))
+
+
+async def show_list(update: Update, context: BotContext, theme: str | None, page: int) -> None:
+    _ = context.gettext
+    chat = update.effective_chat
+    assert chat is not None
+    meetings, total = await context.store.meetings.upcoming(
+        context.now(), theme=theme, offset=page * PAGE, limit=PAGE
+    )
+    if not meetings and page > 0:
+        page = 0
+        meetings, total = await context.store.meetings.upcoming(
+            context.now(), theme=theme, limit=PAGE
+        )
+    scope = theme_name(context.app, context.language, theme) if theme else _("all themes")
+    lines = [_("Upcoming working-group meetings ({scope}):").format(scope=scope)]
+    rows: list[list[InlineKeyboardButton]] = []
+    if not meetings:
+        lines.append(_("None are planned yet. Subscribe, and you will hear of new ones here."))
+    for number, meeting in enumerate(meetings, start=page * PAGE + 1):
+        lines += [
+            "",
+            f"{number}. {theme_name(context.app, context.language, meeting.theme)}",
+            when(context.tr, meeting.starts_at, meeting.ends_at),
+            meeting_place(context.app, meeting, context.language),
+            meeting.description(context.language),
+        ]
+        rows.append(
+            [
+                InlineKeyboardButton(f"📅 {number}", callback_data=BUTTONS.data("ics", meeting.id)),
+                InlineKeyboardButton(f"🗺 {number}", callback_data=BUTTONS.data("map", meeting.id)),
+            ]
+        )
+    word = theme or ALL
+    navigation = []
+    if page > 0:
+        navigation.append(
+            InlineKeyboardButton("◀️", callback_data=BUTTONS.data("list", word, page - 1))
+        )
+    if (page + 1) * PAGE < total:
+        navigation.append(
+            InlineKeyboardButton("▶️", callback_data=BUTTONS.data("list", word, page + 1))
+        )
+    if navigation:
+        rows.append(navigation)
+    if meetings:
+        lines += ["", _("📅 adds a meeting to your calendar, 🗺 shows the place on a map.")]
+    rows.append(
+        [
+            InlineKeyboardButton(_("🏷 By theme"), callback_data=BUTTONS.data("themes")),
+            InlineKeyboardButton(_("🔔 Subscriptions"), callback_data=BUTTONS.data("subs")),
+        ]
+    )
+    await context.bot.send_message(
+        chat.id, "\n".join(lines)[:4096], reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def choose_theme(update: Update, context: BotContext) -> None:
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    await query.answer()
+    buttons = [
+        InlineKeyboardButton(
+            theme.name(context.language), callback_data=BUTTONS.data("list", theme.slug, 0)
+        )
+        for theme in context.municipality.themes
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                context.gettext("All themes"), callback_data=BUTTONS.data("list", ALL, 0)
+            )
+        ]
+    )
+    await context.bot.send_message(
+        chat.id,
+        context.gettext("Whose meetings would you like to see?"),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+# -- subscriptions -------------------------------------------------------------------------------
+
+
+def subscription_buttons(context: BotContext, subscribed: set[str]) -> InlineKeyboardMarkup:
+    def label(text: str, on: bool) -> str:
+        return f"✅ {text}" if on else text
+
+    buttons = [
+        InlineKeyboardButton(
+            label(theme.name(context.language), theme.slug in subscribed),
+            callback_data=BUTTONS.data("sub", theme.slug),
+        )
+        for theme in context.municipality.themes
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                label(context.gettext("All themes"), ALL_THEMES in subscribed),
+                callback_data=BUTTONS.data("sub", ALL),
+            )
+        ]
+    )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                context.gettext("◀️ Meetings"), callback_data=BUTTONS.data("list", ALL, 0)
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def subscriptions(update: Update, context: BotContext) -> None:
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    assert query is not None and chat is not None and user is not None
+    await query.answer()
+    subscribed = await context.store.meetings.subscriptions_of(user.id)
+    await context.bot.send_message(
+        chat.id,
+        context.gettext(
+            "Press a theme to hear about its meetings here (✅ = subscribed), or “All themes”. "
+            "Press again to unsubscribe; /stop ends every subscription."
+        ),
+        reply_markup=subscription_buttons(context, subscribed),
+    )
+
+
+async def toggle(update: Update, context: BotContext) -> None:
+    """Subscribes to a theme (or all), or unsubscribes if subscribed; ticks the button."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    word = button_args(context)[0]
+    theme = ALL_THEMES if word == ALL else word
+    if theme != ALL_THEMES and context.municipality.theme(theme) is None:
+        await query.answer(context.gettext("This button is no longer active."))
+        return
+    subscribed = await context.store.meetings.subscriptions_of(user.id)
+    name = (
+        context.gettext("All themes")
+        if theme == ALL_THEMES
+        else theme_name(context.app, context.language, theme)
+    )
+    if theme in subscribed:
+        await context.store.meetings.unsubscribe(user.id, theme)
+        subscribed.discard(theme)
+        await query.answer(context.gettext("Unsubscribed: {theme}").format(theme=name))
+    else:
+        await context.store.meetings.subscribe(user.id, theme)
+        subscribed.add(theme)
+        await query.answer(context.gettext("Subscribed: {theme}").format(theme=name))
+    try:
+        await query.edit_message_reply_markup(subscription_buttons(context, subscribed))
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+
+
+async def stop(update: Update, context: BotContext) -> None:
+    """/stop: no more meeting notices, and how to come back."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    await context.store.meetings.unsubscribe_all(user.id)
+    await message.reply_text(
+        context.gettext(
+            "Done: you will get no more notices of working-group meetings. To subscribe again, "
+            "open “👥 Working-group meetings” in the menu and press “🔔 Subscriptions”."
+        ),
+        reply_markup=main_menu(context),
+    )
+
+
+# -- one meeting ---------------------------------------------------------------------------------
+
+
+async def add_to_calendar(update: Update, context: BotContext) -> None:
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    meeting = await context.store.meetings.meeting(button_id(context))
+    if meeting is None or meeting.is_cancelled:
+        await query.answer(context.gettext("This meeting has been cancelled."), show_alert=True)
+        return
+    await query.answer()
+    await context.bot.send_document(
+        chat.id,
+        InputFile(
+            calendar_file(context.app, meeting, context.tr), filename=f"meeting-{meeting.id}.ics"
+        ),
+        caption=when(context.tr, meeting.starts_at, meeting.ends_at),
+    )
+
+
+async def show_on_map(update: Update, context: BotContext) -> None:
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    meeting = await context.store.meetings.meeting(button_id(context))
+    if meeting is None:
+        await query.answer(context.gettext("This button is no longer active."))
+        return
+    await query.answer()
+    if meeting.place:  # a place of its own: no coordinates to show, only its name
+        await context.bot.send_message(chat.id, meeting.place)
+        return
+    venue = context.municipality.meeting_venue
+    await context.bot.send_venue(
+        chat.id,
+        latitude=venue.latitude,
+        longitude=venue.longitude,
+        title=venue.name(context.language),
+        address=venue.address,
+    )
+
+
+def handlers() -> list[BaseHandler]:
+    on = BUTTONS.on
+    return [
+        CallbackQueryHandler(start, pattern=MENU_ENTRY.pattern),
+        on("list:{word}:{id}", list_page),
+        on("themes", choose_theme),
+        on("subs", subscriptions),
+        on("sub:{word}", toggle),
+        on("ics:{id}", add_to_calendar),
+        on("map:{id}", show_on_map),
+        CommandHandler("stop", stop, filters=filters.ChatType.PRIVATE),
+    ]

@@ -1,0 +1,191 @@
+"""Working-group meetings end to end: residents subscribe in Latvian and Russian, staff publish a
+meeting and broadcast it — each subscriber gets it once, in their language, through 429s, a
+block and a crash — a cancellation broadcast as such, and schedules imported from .ics files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fake_telegram import FakeUser
+from tests.conftest import Harness, t
+from tests.test_proposals import specialist
+
+RIGA = ZoneInfo("Europe/Riga")
+CULTURE = {"lv": "Kultūra", "ru": "Культура"}
+
+
+async def subscribe(user: FakeUser, language: str, theme: str) -> None:
+    _ = lambda message: t(language, message)  # noqa: E731
+    await user.press(_("👥 Working-group meetings"))
+    await user.press(_("🔔 Subscriptions"))
+    await user.press(theme)
+
+
+async def publish(tg: Harness, when: str = "2027-02-03 17:30") -> None:
+    """A specialist creates a culture meeting in the staff chat; the broadcast offer follows."""
+    _ = lambda message: t("lv", message)  # noqa: E731
+    inese = specialist(tg)
+    await inese.send("/newmeeting")
+    await inese.press(CULTURE["lv"])
+    await inese.send(when)
+    await inese.send("Apspriedīsim kultūras stratēģiju.")
+    await inese.send("Обсудим стратегию культуры.")
+    await inese.press(_("Skip"))
+    await inese.press(_("✅ Publish"))
+
+
+def meeting_notices(user: FakeUser, heading: str) -> list[str]:
+    prefix = heading.split("{")[0]
+    return [m.text for m in user.messages if m.text and m.text.startswith(prefix)]
+
+
+async def test_subscribe_publish_broadcast_once_each_in_their_language(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    boris = await tg.onboarded("Boris", language="Русский", language_code="ru")
+    carla = await tg.onboarded("Carla", language="Latviešu")
+    dace = await tg.onboarded("Dace", language="Latviešu")
+    await subscribe(anna, "lv", CULTURE["lv"])
+    await subscribe(boris, "ru", t("ru", "All themes"))
+    await subscribe(carla, "lv", CULTURE["lv"])
+    await subscribe(dace, "lv", CULTURE["lv"])
+    # The menu lists the meetings after "Book a meeting".
+    await anna.send("/start")
+    labels = [row[0] for row in anna.buttons()]
+    assert labels.index(t("lv", "👥 Working-group meetings")) == (
+        labels.index(t("lv", "📅 Book a meeting")) + 1
+    )
+    # Carla blocked the bot (the middleware marked her unreachable): not a recipient.
+    await carla.block_bot()
+    await publish(tg)
+    offer = tg.staff_chat.messages[-1]
+    assert "Rožu laukums 5/6" in offer.text and "17:30" in offer.text
+    send_label = t("lv", "📣 Send to {n} subscribers").format(n=3)
+    assert offer.buttons[0] == [send_label]
+    # Dace blocks the bot only now, unseen: her send gets a 403. And Telegram says 429 once.
+    tg.fake.fail_next("sendMessage", kind="429", retry_after=5)
+    tg.fake.fail_next("sendMessage", kind="403", chat_id=dace.id)
+    await specialist(tg).press(send_label, message=offer)
+    for _ in range(3):
+        tg.clock.advance(seconds=7)
+        await tg.app.settle()
+
+    [lv_notice] = meeting_notices(anna, t("lv", "👥 Working-group meeting: {theme}"))
+    assert "Kultūra" in lv_notice and "17:30" in lv_notice and "kultūras stratēģiju" in lv_notice
+    assert "Rožu laukums 5/6" in lv_notice
+    [ru_notice] = meeting_notices(boris, t("ru", "👥 Working-group meeting: {theme}"))
+    assert "Культура" in ru_notice and "17:30" in ru_notice and "стратегию культуры" in ru_notice
+    assert meeting_notices(carla, t("lv", "👥 Working-group meeting: {theme}")) == []
+    broadcast = await tg.store.meetings.broadcast(1)
+    assert broadcast is not None and broadcast.recipients == 3 and broadcast.status == "done"
+    progress = await tg.store.meetings.progress(1)
+    assert (progress.sent, progress.failed, progress.left) == (2, 1, 0)
+    report = t(
+        "lv",
+        "✅ Broadcast #{id} finished: {sent} of {n} delivered, {failed} not "
+        "delivered (blocked the bot, or uncertain after a timeout).",
+    )
+    assert report.format(id=1, sent=2, n=3, failed=1) in [m.text for m in tg.staff_chat.messages]
+
+    # The buttons under the notice: the calendar file and the map.
+    await anna.press(t("lv", "📅 Add to calendar"))
+    assert anna.last.document is not None and anna.last.document.filename == "meeting-1.ics"
+    await anna.press(t("lv", "🗺 Show on map"))
+    assert anna.last.venue is not None and anna.last.venue["address"] == "Rožu laukums 5/6, Liepāja"
+
+    # Cancelled: broadcast as such. Boris sent /stop meanwhile: only Anna hears of it.
+    await boris.send("/stop")
+    assert await tg.store.meetings.subscriptions_of(boris.id) == set()
+    inese = specialist(tg)
+    await inese.send("/meetings")
+    await inese.press("❌ #1")
+    await inese.press(t("lv", "❌ Yes, cancel the meeting"))
+    # Dace is unreachable since her 403: only Anna is left.
+    await inese.press(t("lv", "📣 Send to {n} subscribers").format(n=1))
+    for _ in range(2):
+        tg.clock.advance(seconds=7)
+        await tg.app.settle()
+    [cancelled] = meeting_notices(anna, t("lv", "❌ Cancelled — working-group meeting: {theme}"))
+    assert "17:30" in cancelled
+    assert meeting_notices(boris, t("ru", "❌ Cancelled — working-group meeting: {theme}")) == []
+
+
+async def test_a_crash_mid_broadcast_duplicates_and_skips_nobody(tg: Harness) -> None:
+    residents = []
+    for number in range(40):
+        user = await tg.onboarded(f"R{number}", language="Latviešu")
+        await subscribe(user, "lv", CULTURE["lv"])
+        residents.append(user)
+    await publish(tg)
+    offer = tg.staff_chat.messages[-1]
+    # Confirm, but deliver only a part before the process dies.
+    deliver = tg.app.settle
+    tg.app.settle = lambda: tg.app.outbox.deliver_due()  # type: ignore[assignment,method-assign,return-value]
+    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    tg.app.settle = deliver  # type: ignore[method-assign]
+    left = (await tg.store.meetings.progress(1)).left
+    assert 0 < left < 40
+    await tg.crash_and_restart()
+    for _ in range(3):
+        tg.clock.advance(seconds=7)
+        await tg.app.settle()
+    heading = t("lv", "👥 Working-group meeting: {theme}")
+    assert [len(meeting_notices(user, heading)) for user in residents] == [1] * 40
+
+
+ICS = b"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:culture-weekly@liepaja.lv
+DTSTART;TZID=Europe/Riga:20270203T170000
+DTEND;TZID=Europe/Riga:20270203T183000
+RRULE:FREQ=WEEKLY;COUNT=3
+SUMMARY:Kult\xc5\xabras darba grupa
+CATEGORIES:culture
+DESCRIPTION:Kult\xc5\xabras strat\xc4\x93\xc4\xa3ija
+END:VEVENT
+BEGIN:VEVENT
+UID:sport-once@liepaja.lv
+DTSTART:20270210T150000Z
+SUMMARY:Sporta darba grupa
+CATEGORIES:Sports
+END:VEVENT
+%s
+END:VCALENDAR
+"""
+BAD = b"""BEGIN:VEVENT
+UID:no-theme@liepaja.lv
+DTSTART;TZID=Europe/Riga:20270204T170000
+SUMMARY:Something else
+END:VEVENT"""
+
+
+async def test_import_ics_recurring_bad_event_and_twice(tg: Harness) -> None:
+    inese = specialist(tg)
+    await inese.send_document("grafiks.ics", ICS % BAD, "text/calendar")
+    assert "no-theme@liepaja.lv" in inese.last_text
+    assert (await tg.store.meetings.upcoming(tg.clock()))[1] == 0  # nothing half-imported
+
+    await inese.send_document("grafiks.ics", ICS % b"", "text/calendar")
+    imported = t(
+        "lv",
+        "Imported: {added} new, {updated} changed, {cancelled} cancelled, "
+        "{same} unchanged. /meetings shows them; ✏️ and ❌ there offer a broadcast.",
+    )
+    assert inese.last_text == imported.format(added=4, updated=0, cancelled=0, same=0)
+    meetings, total = await tg.store.meetings.upcoming(tg.clock(), limit=10)
+    assert total == 4
+    assert [m.starts_at.astimezone(RIGA) for m in meetings] == [
+        datetime(2027, 2, 3, 17, 0, tzinfo=RIGA),
+        datetime(2027, 2, 10, 17, 0, tzinfo=RIGA),
+        datetime(2027, 2, 10, 17, 0, tzinfo=RIGA),
+        datetime(2027, 2, 17, 17, 0, tzinfo=RIGA),
+    ]
+    assert {m.theme for m in meetings} == {"culture", "sport"}
+
+    await inese.send_document("grafiks.ics", ICS % b"", "text/calendar")
+    assert inese.last_text == imported.format(added=0, updated=0, cancelled=0, same=4)
+    changed = (ICS % b"").replace(b"Sporta darba grupa", b"Sporta darba grupa (telpa 2)")
+    await inese.send_document("grafiks.ics", changed, "text/calendar")
+    assert inese.last_text == imported.format(added=0, updated=1, cancelled=0, same=3)
