@@ -1,88 +1,715 @@
-"""How fast the whole bot handles residents' updates, end to end, on this machine.
+"""The bot's throughput against a bare ceiling, stored-resident scaling, start-up, and a flood.
 
-Each simulated resident does the full proposal flow (11 updates: /start, language, menu, theme,
-text, a photo, continue, skip, consent-free preview, submit, /mine) against the in-process fake
-Telegram, with the real Application, store (SQLite, synchronous=FULL), journal and message log.
+    .venv/bin/python benchmarks/bench_flow.py [--synchronous FULL|NORMAL] [--residents 200]
 
-    .venv/bin/python benchmarks/bench_flow.py [--residents 200]
+Everything runs in this one process against the in-process fake Telegram, delivered as the
+tests deliver it (`fake.deliver_to(app)`, then `app.settle()` after each update; no background
+loops, no rate limiter), with an injected clock that moves a few seconds per resident action.
 
-Prints updates per second, per-update latency percentiles and peak memory. Figures depend on
-the disk's fsync speed; compare runs on the same machine only.
+1. Ceiling. A bare PTB `Application` whose one handler commits one row (aiosqlite, WAL, the same
+   `synchronous`) and replies, fed the very updates the bot received. Bare and bot rounds
+   alternate (`--rounds`, default 3); ranges across the rounds are printed, and the ratio.
+   Each bot round: `--residents` new residents through the whole proposal flow (11 updates:
+   /start, language, menu, theme, text, photo, continue, skip contact, submit, /mine, thanks)
+   with a staff chat, so submitted proposals go through the outbox too.
+2. Stored residents. Fresh databases pre-filled with 1,000 / 10,000 / 100,000 residents (with
+   conversation states, user_data, proposals, message log, handled update ids, outbox rows, as
+   use leaves them); the time of start-up (`initialize()`), then the same flow for
+   `--scale-residents` new residents while as many stored ones come back (/mine, thanks).
+3. Flood. One resident sends 100 messages within 10 s (injected clock) while another goes
+   through the flow; the other's reply latency, and what became of the flood.
+
+Latency is wall time per update: from the fake handing the update to the bot to the end of
+`settle()` (reply and outbox sent). Figures depend on the disk's fsync speed (FULL syncs the WAL
+at every commit); compare runs on one machine only.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import gc
+import json
+import pstats
+import random
+import re
 import resource
-import statistics
+import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import build_application
+import aiosqlite
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.app import BotApplication, build_application
 from bot.config import load_settings
-from bot.fake_telegram import FakeTelegram, FakeTelegramRequest
+
+# The in-process fake Telegram: when it moves to a top-level package, change this line only.
+from bot.fake_telegram import FakeTelegram, FakeTelegramRequest, FakeUser
+from bot.store import Store
+
+STAFF_CHAT_ID = -1001234567890
+STEP = timedelta(seconds=4)  # injected time between two actions of one resident
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-async def main(residents: int) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+# -- counting -------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What one app did with its SQLite connection and the Bot API, counted while `on`."""
+
+    round_trips: int = 0  # aiosqlite thread hops (Connection._execute calls)
+    statements: int = 0  # statements SQLite ran (trace callback)
+    commits: int = 0
+    api_calls: int = 0
+    by_statement: Counter[str] = field(default_factory=Counter)
+    on: bool = False
+
+    def reset(self) -> None:
+        self.round_trips = self.statements = self.commits = self.api_calls = 0
+        self.by_statement.clear()
+
+    def copy(self) -> Tally:
+        return Tally(
+            self.round_trips,
+            self.statements,
+            self.commits,
+            self.api_calls,
+            Counter(self.by_statement),
+        )
+
+
+async def count_round_trips(db: aiosqlite.Connection, tally: Tally) -> None:
+    """Wraps the connection's one way to its thread and traces its statements."""
+    inner = db._execute
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if tally.on:
+            tally.round_trips += 1
+        return await inner(fn, *args, **kwargs)
+
+    def trace(sql: str) -> None:  # runs on the connection's thread, before the statement
+        if tally.on:
+            tally.statements += 1
+            word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+            # A COMMIT, or a write outside any transaction (SQLite commits it by itself).
+            if word == "COMMIT" or (word in _WRITES and not db._conn.in_transaction):
+                tally.commits += 1
+            tally.by_statement[_shape(sql)] += 1
+
+    db._execute = counted  # type: ignore[method-assign]
+    await db.set_trace_callback(trace)
+
+
+def _shape(sql: str) -> str:
+    """A traced statement (SQLite expands its parameters) with the values taken out again."""
+    sql = _STRING.sub("?", " ".join(sql.split()))
+    return _NUMBER.sub("?", sql)[:100]
+
+
+_WRITES = {"INSERT", "UPDATE", "DELETE", "REPLACE"}
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+
+
+class CountingRequest(FakeTelegramRequest):
+    """The in-process transport, counting Bot API calls for one app."""
+
+    def __init__(self, fake: FakeTelegram, tally: Tally) -> None:
+        super().__init__(fake)
+        self.tally = tally
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self.tally.on:
+            self.tally.api_calls += 1
+        return await super().do_request(url, method, *args, **kwargs)
+
+
+@dataclass
+class Round:
+    updates: int
+    elapsed: float
+    latencies: list[float]
+    tally: Tally
+    settled: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.elapsed
+
+    def per_update(self, count: int) -> float:
+        return count / self.updates
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+# -- the bot --------------------------------------------------------------------------------
+
+
+class BotUnderTest:
+    def __init__(self, path: Path, fake: FakeTelegram, clock: FakeClock, sync: str) -> None:
+        self.fake = fake
+        self.clock = clock
+        self.tally = Tally()
+        self.latencies: list[float] = []  # the reply: until process_update returned
+        self.settled: list[float] = []  # and until settle() delivered the outbox
+        self.received: list[dict[str, Any]] = []
         settings = load_settings(
-            environ={"DATABASE": f"{scratch}/bench.sqlite3", "PROPOSALS_PER_DAY": "100"},
+            environ={
+                "DATABASE": str(path),
+                "PROPOSALS_PER_DAY": "1000",
+                "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
+                "SQLITE_SYNCHRONOUS": sync,
+            },
             env_file=None,
         )
-        fake = FakeTelegram()
-        app = build_application(
+        self.app: BotApplication = build_application(
             settings,
-            request=FakeTelegramRequest(fake),
+            request=CountingRequest(fake, self.tally),
             get_updates_request=FakeTelegramRequest(fake),
+            clock=clock,
             token=fake.token,
             rate_limit=False,
+            background=False,
+            sleep=clock.sleep,
         )
-        await app.initialize()
-        fake.deliver_to(app)
-        latencies: list[float] = []
+        self.startup = 0.0
+        self.replied_at = 0.0
+        self._deliver: Deliver | None = None
 
-        async def timed(action) -> None:  # type: ignore[no-untyped-def]
-            start = time.perf_counter()
-            await action
-            latencies.append(time.perf_counter() - start)
-
+    async def start(self) -> None:
         started = time.perf_counter()
-        for n in range(residents):
-            user = fake.user(f"R{n}", language_code="en")
-            await timed(user.send("/start"))
-            await timed(user.press("✅ English"))
-            await timed(user.press("📝 Submit a proposal"))
-            await timed(user.press("Mobility"))
-            await timed(user.send(f"Proposal number {n}: more bicycle parking near schools."))
-            await timed(user.send_photo())
-            await timed(user.press("➡️ Continue"))
-            await timed(user.tap("Skip"))
-            await timed(user.press("✅ Submit"))
-            await timed(user.send("/mine"))
-            await timed(user.send("thanks"))
-        elapsed = time.perf_counter() - started
-        await app.shutdown()
+        await self.app.initialize()
+        assert self.app.post_init is not None
+        await self.app.post_init(self.app)
+        self.startup = time.perf_counter() - started
+        await count_round_trips(self.app.store.db, self.tally)
+        self.fake.deliver_to(self.app)
+        self._deliver = self.fake.deliver
+        await self.app.settle()
 
-    latencies.sort()
-    count = len(latencies)
-    print(f"residents: {residents}, updates: {count}, elapsed: {elapsed:.2f} s")
-    print(f"throughput: {count / elapsed:.0f} updates/s (one at a time, as PTB processes them)")
-    print(
-        "latency per update: "
-        f"p50 {statistics.median(latencies) * 1000:.1f} ms, "
-        f"p95 {latencies[int(count * 0.95)] * 1000:.1f} ms, "
-        f"max {latencies[-1] * 1000:.1f} ms"
+    def listen(self) -> None:
+        """Makes the fake's users talk to this bot, each update timed and recorded."""
+        inner = self._deliver
+        assert inner is not None
+
+        async def deliver(update: dict[str, Any]) -> None:
+            started = time.perf_counter()
+            await inner(update)
+            self.replied_at = time.perf_counter()
+            self.latencies.append(self.replied_at - started)
+            await self.app.settle()
+            self.settled.append(time.perf_counter() - started)
+            self.received.append(update)
+
+        self.fake.deliver = deliver
+
+    async def stop(self) -> None:
+        await self.app.shutdown()
+
+
+async def proposal_flow(user: FakeUser, clock: FakeClock, n: int) -> None:
+    """A new resident's 11 updates, a few injected seconds apart."""
+    steps: list[Callable[[], Awaitable[Any]]] = [
+        lambda: user.send("/start"),
+        lambda: user.press("✅ English"),
+        lambda: user.press("📝 Submit a proposal"),
+        lambda: user.press("Mobility"),
+        lambda: user.send(f"Proposal number {n}: more bicycle parking near schools."),
+        lambda: user.send_photo(),
+        lambda: user.press("➡️ Continue"),
+        lambda: user.tap("Skip"),
+        lambda: user.press("✅ Submit"),
+        lambda: user.send("/mine"),
+        lambda: user.send("thanks"),
+    ]
+    for step in steps:
+        clock.advance(STEP)
+        await step()
+
+
+async def bot_round(bot: BotUnderTest, residents: int, first: int) -> Round:
+    bot.listen()
+    bot.latencies.clear()
+    bot.settled.clear()
+    bot.received.clear()
+    gc.collect()
+    bot.tally.reset()
+    bot.tally.on = True
+    started = time.perf_counter()
+    for n in range(first, first + residents):
+        await proposal_flow(bot.fake.user(f"R{n}", language_code="en"), bot.clock, n)
+    elapsed = time.perf_counter() - started
+    bot.tally.on = False
+    return Round(
+        len(bot.latencies), elapsed, list(bot.latencies), bot.tally.copy(), list(bot.settled)
     )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process (bot + fake Telegram): {peak:.0f} MiB")
+
+
+# -- the bare ceiling -----------------------------------------------------------------------
+
+
+class BareApp:
+    """The ceiling: PTB with one handler that commits one row and replies. Nothing else."""
+
+    def __init__(self, path: Path, fake: FakeTelegram, sync: str) -> None:
+        self.path = path
+        self.fake = fake
+        self.sync = sync
+        self.tally = Tally()
+        self.db: aiosqlite.Connection | None = None
+        self.app: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(fake.token)
+            .request(CountingRequest(fake, self.tally))
+            .get_updates_request(FakeTelegramRequest(fake))
+            .build()
+        )
+        self.app.add_handler(TypeHandler(Update, self.handle))
+
+    async def handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.db is not None and update.effective_chat is not None
+        await self.db.execute(
+            "INSERT INTO seen (update_id, chat_id, at) VALUES (?, ?, ?)",
+            (update.update_id, update.effective_chat.id, time.time()),
+        )
+        await self.db.commit()
+        await context.bot.send_message(update.effective_chat.id, "Noted.")
+
+    async def start(self) -> None:
+        self.db = await aiosqlite.connect(self.path)
+        await self.db.execute("PRAGMA journal_mode = WAL")
+        await self.db.execute(f"PRAGMA synchronous = {self.sync}")
+        await self.db.execute(
+            "CREATE TABLE seen (id INTEGER PRIMARY KEY, update_id INTEGER, chat_id INTEGER,"
+            " at REAL)"
+        )
+        await self.db.commit()
+        await count_round_trips(self.db, self.tally)
+        await self.app.initialize()
+
+    async def run(self, updates: list[dict[str, Any]]) -> Round:
+        latencies: list[float] = []
+        gc.collect()
+        self.tally.reset()
+        self.tally.on = True
+        started = time.perf_counter()
+        for raw in updates:
+            begun = time.perf_counter()
+            await self.app.process_update(Update.de_json(raw, self.app.bot))
+            latencies.append(time.perf_counter() - begun)
+        elapsed = time.perf_counter() - started
+        self.tally.on = False
+        return Round(len(updates), elapsed, latencies, self.tally.copy())
+
+    async def stop(self) -> None:
+        await self.app.shutdown()
+        if self.db is not None:
+            await self.db.close()
+
+
+# -- 1. bot against the ceiling -------------------------------------------------------------
+
+
+async def against_ceiling(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    clock = FakeClock()
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_bench_bot")
+    fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID)
+    bot = BotUnderTest(scratch / "bot.sqlite3", fake, clock, args.synchronous)
+    bare = BareApp(scratch / "bare.sqlite3", fake, args.synchronous)
+    await bot.start()
+    await bare.start()
+    profile = cProfile.Profile() if args.profile else None
+    try:
+        # Warm-up (not reported): fills caches and records a sample of the bot's traffic.
+        await bot_round(bot, 20, first=0)
+        sample = list(bot.received)
+        bots: list[Round] = []
+        bares: list[Round] = []
+        first = 20
+        for _ in range(args.rounds):
+            traffic = [sample[i % len(sample)] for i in range(args.residents * 11)]
+            bares.append(await bare.run(traffic))
+            if profile is not None:
+                profile.enable()
+            bots.append(await bot_round(bot, args.residents, first))
+            if profile is not None:
+                profile.disable()
+            first += args.residents
+            sample = list(bot.received)
+            print(
+                f"  round {len(bots)}: bare {bares[-1].rate:.0f}/s, bot {bots[-1].rate:.0f}/s",
+                flush=True,
+            )
+    finally:
+        await bare.stop()
+        await bot.stop()
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    return {"bot": bots, "bare": bares}
+
+
+# -- 2. stored residents --------------------------------------------------------------------
+
+STORED_BASE = 500_000_000  # stored residents' ids (the fake's own start at 100,000,001)
+
+
+def prefill(path: Path, residents: int, now: datetime) -> None:
+    """What `residents` people leave in the store after months of use (plain SQL, one
+    transaction): each has a row, a chosen language and ~10 logged messages; every fifth a
+    proposal with its staff post; a tenth are in the middle of the proposal flow (state, draft,
+    user_data) and some more have old states; a week of handled update ids."""
+    rng = random.Random(residents)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("BEGIN")
+
+    def ago(days: float) -> str:
+        return (now - timedelta(days=days)).isoformat(timespec="microseconds")
+
+    ids = range(STORED_BASE, STORED_BASE + residents)
+    db.executemany(
+        "INSERT INTO residents (user_id, language, telegram_language, first_seen, last_seen,"
+        " privacy_shown_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            (
+                i,
+                rng.choice(("lv", "lv", "ru", "en")),
+                "ru",
+                ago(200),
+                ago(rng.uniform(0, 90)),
+                ago(200),
+            )
+            for i in ids
+        ),
+    )
+    db.executemany(
+        "INSERT INTO message_log (at, direction, chat_id, user_id, message_id, update_id, kind,"
+        " text, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                ago(rng.uniform(0, 200)),
+                "in" if k % 2 else "out",
+                i,
+                i if k % 2 else None,
+                k,
+                None,
+                "text",
+                "Labdien! Vai varētu uzlikt vairāk soliņu parkā?",
+                None,
+            )
+            for i in ids
+            for k in range(10)
+        ),
+    )
+    active = [i for i in ids if i % 10 == 0]
+    idle = [i for i in ids if i % 10 == 5]
+    db.executemany(
+        "INSERT INTO conversation_states (name, key, state, updated_at) VALUES (?, ?, ?, ?)",
+        [("proposal", json.dumps([i, i]), '"text"', ago(rng.uniform(0, 20))) for i in active]
+        + [("proposal", json.dumps([i, i]), '"theme"', ago(rng.uniform(40, 90))) for i in idle],
+    )
+    db.executemany(
+        "INSERT INTO user_data (user_id, data, updated_at) VALUES (?, ?, ?)",
+        (
+            (i, json.dumps({"theme": "mobility", "page": 0}), ago(rng.uniform(0, 90)))
+            for i in active + idle
+        ),
+    )
+    db.executemany(
+        "INSERT INTO proposal_drafts (resident_id, theme, updated_at) VALUES (?, ?, ?)",
+        ((i, "mobility", ago(1)) for i in active),
+    )
+    authors = [i for i in ids if i % 5 == 1]
+    db.executemany(
+        "INSERT INTO proposals (id, reference, year, number, resident_id, theme, text, language,"
+        " created_at, updated_at, staff_chat_id, staff_message_id)"
+        " VALUES (?, ?, 2026, ?, ?, 'mobility', ?, 'lv', ?, ?, ?, ?)",
+        (
+            (
+                n,
+                f"LIEP-2026-{n:04d}",
+                n,
+                i,
+                "Vairāk velonovietņu pie skolām.",
+                ago(100),
+                ago(100),
+                STAFF_CHAT_ID,
+                n,
+            )
+            for n, i in enumerate(authors, start=1)
+        ),
+    )
+    db.execute(
+        "INSERT INTO staff_posts (chat_id, message_id, proposal_id)"
+        " SELECT staff_chat_id, staff_message_id, id FROM proposals"
+    )
+    db.executemany(
+        "INSERT INTO outbox (key, chat_id, method, payload, status, attempts, not_before,"
+        " created_at, settled_at, message_id) VALUES (?, ?, 'send_message', ?, 'sent', 1, ?, ?,"
+        " ?, ?)",
+        (
+            (f"post:{n}", STAFF_CHAT_ID, '{"text": "…"}', ago(d), ago(d), ago(d), n)
+            for n in range(1, len(authors) + 1)
+            for d in (rng.uniform(0, 30),)
+        ),
+    )
+    db.executemany(
+        "INSERT INTO processed_updates (update_id, finished_at) VALUES (?, ?)",
+        ((900_000_000 + k, ago(rng.uniform(0, 7))) for k in range(residents)),
+    )
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+async def stored_residents(args: argparse.Namespace, scratch: Path, size: int) -> dict[str, Any]:
+    clock = FakeClock()
+    path = scratch / f"stored-{size}.sqlite3"
+    store = Store(path, clock=clock)
+    await store.open()
+    await store.close()
+    prefill(path, size, clock())
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_bench_bot")
+    fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID)
+    bot = BotUnderTest(path, fake, clock, args.synchronous)
+    gc.collect()
+    await bot.start()
+    try:
+        # Half new residents doing the whole flow, and as many stored ones coming back.
+        bot.listen()
+        gc.collect()
+        started = time.perf_counter()
+        rng = random.Random(size)
+        back = rng.sample(range(STORED_BASE, STORED_BASE + size), args.scale_residents)
+        for n in range(args.scale_residents):
+            await proposal_flow(fake.user(f"N{n}", language_code="en"), clock, n)
+            old = fake.user(f"S{n}", user_id=back[n], language_code="lv")
+            for text in ("/mine", "paldies"):
+                clock.advance(STEP)
+                await old.send(text)
+        elapsed = time.perf_counter() - started
+    finally:
+        await bot.stop()
+    return {
+        "size": size,
+        "startup": bot.startup,
+        "rate": len(bot.latencies) / elapsed,
+        "p50": percentile(bot.latencies, 50),
+        "p99": percentile(bot.latencies, 99),
+    }
+
+
+# -- 3. flood -------------------------------------------------------------------------------
+
+SLOW_DOWN = "faster than I can read them"
+
+
+async def flood(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
+    """The flooder sends 100 messages within 10 s, `--burst` at a time (1: evenly, every 0.1 s;
+    10: ten at once every second, as a pasted batch arrives); the other resident goes through
+    the flow meanwhile, one action every 2 s, each arriving right behind flood messages (so it
+    waits for them: PTB handles one update at a time). Repeated `--floods` times, a minute
+    apart."""
+    clock = FakeClock()
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_bench_bot")
+    fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID)
+    bot = BotUnderTest(scratch / "flood.sqlite3", fake, clock, args.synchronous)
+    await bot.start()
+    bot.listen()
+    flooder = fake.user("Flooder", language_code="en")
+    other_latencies: list[float] = []
+    flood_latencies: list[float] = []
+    slowed = refused_silently = 0
+    sent = 0
+    try:
+        n = 0
+        for episode in range(args.floods):
+            other = fake.user(f"Other{episode}", language_code="en")
+            steps = _flow_steps(other, episode)
+            tick = timedelta(seconds=args.burst / 10)
+            for burst in range(100 // args.burst):
+                clock.advance(tick)
+                started = time.perf_counter()
+                for _ in range(args.burst):
+                    before = len(bot.latencies)
+                    replies = await flooder.send(f"spam {n}")
+                    n += 1
+                    sent += 1
+                    flood_latencies.extend(bot.latencies[before:])
+                    if any(SLOW_DOWN in (m.text or "") for m in replies):
+                        slowed += 1
+                    elif not replies:
+                        refused_silently += 1
+                if burst % (20 // args.burst) == 0 and steps:
+                    # The other resident's update arrived with (just behind) this batch: its
+                    # reply comes after the batch's.
+                    await steps.pop(0)()
+                    other_latencies.append(bot.replied_at - started)
+            while steps:  # the rest of the other's flow, after the flood
+                clock.advance(STEP)
+                await steps.pop(0)()
+            clock.advance(timedelta(minutes=1))
+    finally:
+        await bot.stop()
+    return {
+        "sent": sent,
+        "slowed": slowed,
+        "silent": refused_silently,
+        "answered": sent - slowed - refused_silently,
+        "other_p50": percentile(other_latencies, 50),
+        "other_p99": percentile(other_latencies, 99),
+        "other_n": len(other_latencies),
+        "flood_p50": percentile(flood_latencies, 50),
+    }
+
+
+def _flow_steps(user: FakeUser, n: int) -> list[Callable[[], Awaitable[Any]]]:
+    return [
+        lambda: user.send("/start"),
+        lambda: user.press("✅ English"),
+        lambda: user.press("📝 Submit a proposal"),
+        lambda: user.press("Mobility"),
+        lambda: user.send(f"Proposal {n}: a pedestrian crossing on Graudu iela."),
+        lambda: user.press("➡️ Continue"),
+        lambda: user.tap("Skip"),
+        lambda: user.press("✅ Submit"),
+        lambda: user.send("/mine"),
+        lambda: user.send("thanks"),
+    ]
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def span(values: list[float], fmt: str = ".0f") -> str:
+    low, high = min(values), max(values)
+    return f"{low:{fmt}}" if f"{low:{fmt}}" == f"{high:{fmt}}" else f"{low:{fmt}}–{high:{fmt}}"
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def report_ceiling(result: dict[str, Any], sync: str) -> None:
+    bots: list[Round] = result["bot"]
+    bares: list[Round] = result["bare"]
+    print(f"\n== bot against the bare ceiling (synchronous={sync}, {len(bots)} rounds) ==")
+    print(f"{'':22}{'bot':>16}{'bare ceiling':>16}")
+    rows: list[tuple[str, Callable[[Round], float], str]] = [
+        ("updates/s", lambda r: r.rate, ".0f"),
+        ("p50 ms/update", lambda r: ms(percentile(r.latencies, 50)), ".2f"),
+        ("p99 ms/update", lambda r: ms(percentile(r.latencies, 99)), ".2f"),
+        ("p99 ms incl. outbox", lambda r: ms(percentile(r.settled or r.latencies, 99)), ".2f"),
+        ("commits/update", lambda r: r.per_update(r.tally.commits), ".2f"),
+        ("round trips/update", lambda r: r.per_update(r.tally.round_trips), ".1f"),
+        ("statements/update", lambda r: r.per_update(r.tally.statements), ".1f"),
+        ("Bot API calls/update", lambda r: r.per_update(r.tally.api_calls), ".2f"),
+    ]
+    for label, value, fmt in rows:
+        print(
+            f"{label:22}{span([value(r) for r in bots], fmt):>16}"
+            f"{span([value(r) for r in bares], fmt):>16}"
+        )
+    ratios = [bot.rate / bare.rate for bot, bare in zip(bots, bares, strict=True)]
+    print(f"{'ratio bot/ceiling':22}{span(ratios, '.2f'):>16}   (per round)")
+
+
+def report_statements(rounds: list[Round], top: int) -> None:
+    last = rounds[-1]
+    print("\n== the bot's most frequent statements, per update (last round) ==")
+    for sql, count in last.tally.by_statement.most_common(top):
+        print(f"{count / last.updates:6.2f}  {sql}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(args.workdir) if args.workdir else Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="bench-") as name:
+        scratch = Path(name)
+        print(f"against the ceiling: {args.rounds} rounds of {args.residents} residents ...")
+        ceiling = await against_ceiling(args, scratch)
+        report_ceiling(ceiling, args.synchronous)
+        if args.statements:
+            report_statements(ceiling["bot"], args.statements)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS (bot, bare app and fake Telegram in one process): {peak:.0f} MiB")
+
+        if args.sizes:
+            print(f"\n== stored residents (synchronous={args.synchronous}) ==")
+            print(f"{'stored':>9}{'start-up s':>12}{'updates/s':>11}{'p50 ms':>8}{'p99 ms':>8}")
+            for size in args.sizes:
+                r = await stored_residents(args, scratch, size)
+                print(
+                    f"{size:>9,}{r['startup']:>12.2f}{r['rate']:>11.0f}"
+                    f"{ms(r['p50']):>8.2f}{ms(r['p99']):>8.2f}",
+                    flush=True,
+                )
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"peak RSS after the stored-resident runs: {peak:.0f} MiB")
+
+        if args.floods:
+            r = await flood(args, scratch)
+            print(
+                f"\n== flood: 100 messages in 10 s, {args.burst} at a time, x{args.floods};"
+                " another resident chats =="
+            )
+            print(
+                f"the other's replies: p50 {ms(r['other_p50']):.2f} ms, "
+                f"p99 {ms(r['other_p99']):.2f} ms ({r['other_n']} updates, each behind "
+                f"{args.burst} flood message(s))"
+            )
+            print(
+                f"the flood's {r['sent']} messages: {r['answered']} answered, {r['slowed']} got "
+                f"the slow-down message, {r['silent']} logged and not acted on "
+                f"(p50 {ms(r['flood_p50']):.2f} ms each)"
+            )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--residents", type=int, default=200)
-    asyncio.run(main(parser.parse_args().residents))
+    parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL")
+    parser.add_argument("--residents", type=int, default=200, help="per round (11 updates each)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(part) for part in text.split(",") if part],
+        default=[1_000, 10_000, 100_000],
+        help="stored residents, comma-separated ('' to skip)",
+    )
+    parser.add_argument("--scale-residents", type=int, default=100)
+    parser.add_argument("--floods", type=int, default=3, help="flood episodes (0 to skip)")
+    parser.add_argument("--burst", type=int, choices=(1, 2, 5, 10), default=1)
+    parser.add_argument("--statements", type=int, default=0, help="print the top N statements")
+    parser.add_argument("--profile", action="store_true", help="cProfile the bot rounds")
+    parser.add_argument("--workdir", help="where the scratch databases go (default: here)")
+    asyncio.run(main(parser.parse_args()))

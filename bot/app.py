@@ -321,7 +321,7 @@ def build_application(
     from handlers import register  # handlers import bot.*, so import them late
 
     outbound = LoggedRequest(request or HTTPXRequest(connection_pool_size=16))
-    store = Store(settings.database, clock=clock)
+    store = Store(settings.database, clock=clock, synchronous=settings.sqlite_synchronous)
     persistence = SQLitePersistence(store)
     persistence.conversation_idle = timedelta(days=settings.conversation_idle_days)
     builder = (

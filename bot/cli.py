@@ -80,7 +80,7 @@ def run(settings: Settings) -> int:
 async def migrate(settings: Settings) -> int:
     from bot.store import Store
 
-    store = Store(settings.database)
+    store = Store(settings.database, synchronous=settings.sqlite_synchronous)
     try:
         await store.open()
         applied = await store.applied_migrations()
@@ -94,7 +94,7 @@ async def export_to_file(settings: Settings, fmt: str, output: Path, language: s
     from bot.export import export_proposals
     from bot.store import Store
 
-    store = Store(settings.database)
+    store = Store(settings.database, synchronous=settings.sqlite_synchronous)
     try:
         await store.open()
         data = await export_proposals(store, settings, fmt, language=language)

@@ -22,6 +22,10 @@ DEFAULT_MUNICIPALITY_FILE = PROJECT_ROOT / "municipality" / "liepaja.toml"
 DEFAULT_DATABASE = Path("data/liepaja-bot.sqlite3")
 DEFAULT_BOT_API_URL = "https://api.telegram.org/bot"
 LANGUAGES = ("lv", "ru", "en")
+# SQLite's `synchronous` settings the bot accepts: FULL (the default) syncs the WAL at every
+# commit; NORMAL only at checkpoints, so a power cut (not a crash of the bot) can lose the last
+# commits. See README, "Measured".
+SYNCHRONOUS = ("FULL", "NORMAL")
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -103,6 +107,8 @@ class Settings:
     # Forum topic (message_thread_id) in the staff chat for each theme slug, where it has one.
     staff_topics: dict[str, int] = field(default_factory=dict)
     log_level: str = "INFO"
+    # SQLite's synchronous setting (SYNCHRONOUS): FULL unless NORMAL is asked for.
+    sqlite_synchronous: str = "FULL"
 
 
 def load_settings(
@@ -165,6 +171,9 @@ def load_settings(
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError("LOG_LEVEL", source, "expected DEBUG, INFO, WARNING or ERROR")
+    synchronous = (get("SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ConfigError("SQLITE_SYNCHRONOUS", source, "expected FULL or NORMAL")
 
     municipality = load_municipality(municipality_file)
     staff_topics: dict[str, int] = {}
@@ -195,6 +204,7 @@ def load_settings(
         messages_per_minute=_at_least(5, "MESSAGES_PER_MINUTE", integer, 20, source),
         log_level=log_level,
         staff_topics=staff_topics,
+        sqlite_synchronous=synchronous,
     )
 
 

@@ -24,7 +24,7 @@ import aiosqlite
 
 from bot.clock import Clock, utc_now
 from bot.clock import to_text as _iso
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, SYNCHRONOUS
 from bot.store_journal import Journal
 from bot.store_outbox import Outbox
 from bot.store_proposals import ProposalQueries
@@ -69,9 +69,14 @@ class Specialist:
 
 
 class Store(ProposalQueries):
-    def __init__(self, path: Path | str, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, path: Path | str, *, clock: Clock = utc_now, synchronous: str = "FULL"
+    ) -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
         self.path = Path(path)
         self.clock = clock
+        self.synchronous = synchronous
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         # Set while this task (and the tasks it starts) are inside unit_of_work().
@@ -95,10 +100,11 @@ class Store(ProposalQueries):
         # a read that decides a write cannot be overtaken by another writer.
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
         self._db.row_factory = aiosqlite.Row
-        # WAL lets readers (exports, a second process) work beside the bot; FULL makes each
-        # commit survive power loss too, which matters more here than a millisecond per write.
+        # WAL lets readers (exports, a second process) work beside the bot; FULL (the default)
+        # makes each commit survive power loss too, which matters more here than a millisecond
+        # per write. NORMAL survives a crash of the bot but not of the machine.
         await self._db.execute("PRAGMA journal_mode = WAL")
-        await self._db.execute("PRAGMA synchronous = FULL")
+        await self._db.execute(f"PRAGMA synchronous = {self.synchronous}")
         await self._db.execute("PRAGMA foreign_keys = ON")
         await self._db.execute("PRAGMA busy_timeout = 5000")
         await self.migrate(migrations_dir)

@@ -94,6 +94,20 @@ async def test_sqlite_is_configured_for_a_bot(store: Store) -> None:
     (keys,) = (await store.db.execute_fetchall("PRAGMA foreign_keys"))[0]
     (timeout,) = (await store.db.execute_fetchall("PRAGMA busy_timeout"))[0]
     assert (mode, keys, timeout) == ("wal", 1, 5000)
+    (synchronous,) = (await store.db.execute_fetchall("PRAGMA synchronous"))[0]
+    assert synchronous == 2  # FULL unless NORMAL is asked for
+
+
+async def test_synchronous_normal_on_request(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3", synchronous="NORMAL")
+    await store.open()
+    try:
+        (synchronous,) = (await store.db.execute_fetchall("PRAGMA synchronous"))[0]
+        assert synchronous == 1
+    finally:
+        await store.close()
+    with pytest.raises(ValueError, match="synchronous"):
+        Store(tmp_path / "db.sqlite3", synchronous="OFF")
 
 
 async def test_persistence_round_trip(store: Store) -> None:
