@@ -137,6 +137,10 @@ class ProposalQueries:
 
         def _write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
 
+        def _atomic(self) -> AbstractAsyncContextManager[None]: ...
+
+        async def _write_later(self, sql: str, parameters: tuple[Any, ...]) -> None: ...
+
         async def _fetch(self, sql: str, parameters: Any = ()) -> list[aiosqlite.Row]: ...
 
     # -- drafts ------------------------------------------------------------------------------
@@ -426,19 +430,20 @@ class ProposalQueries:
     ) -> None:
         """Remembers a message posted for staff about a proposal: its card (role
         "proposal_post"), a follow-up ("thread_post") or a part or attachment ("staff_part")."""
-        async with self._write() as db:
-            await db.execute(
+        # Written with the COMMIT: nothing in the transaction reads them back.
+        async with self._atomic():
+            await self._write_later(
                 "INSERT INTO staff_posts (chat_id, message_id, proposal_id) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id, message_id) DO NOTHING",
                 (chat_id, message_id, proposal_id),
             )
             if role == "proposal_post":
-                await db.execute(
+                await self._write_later(
                     "UPDATE proposals SET staff_chat_id = ?, staff_message_id = ? WHERE id = ?",
                     (chat_id, message_id, proposal_id),
                 )
             elif role == "thread_post" and thread_message_id is not None:
-                await db.execute(
+                await self._write_later(
                     "UPDATE proposal_messages SET staff_chat_id = ?, staff_message_id = ?"
                     " WHERE id = ? AND proposal_id = ?",
                     (chat_id, message_id, thread_message_id, proposal_id),
