@@ -89,43 +89,47 @@ class Tally:
     statements: int = 0  # statements SQLite ran (trace callback)
     commits: int = 0
     api_calls: int = 0
-    by_statement: Counter[str] = field(default_factory=Counter)
-    on: bool = False
+    seen: list[str] = field(default_factory=list)  # the statements, with --statements
 
     def reset(self) -> None:
         self.round_trips = self.statements = self.commits = self.api_calls = 0
-        self.by_statement.clear()
+        self.seen.clear()
 
     def copy(self) -> Tally:
         return Tally(
-            self.round_trips,
-            self.statements,
-            self.commits,
-            self.api_calls,
-            Counter(self.by_statement),
+            self.round_trips, self.statements, self.commits, self.api_calls, list(self.seen)
         )
 
 
-async def count_round_trips(db: aiosqlite.Connection, tally: Tally) -> None:
-    """Wraps the connection's one way to its thread and traces its statements."""
+async def instrument(
+    db: aiosqlite.Connection, tally: Tally, *, keep: bool
+) -> Callable[[], Awaitable[None]]:
+    """Counts the connection's trips to its thread (a wrapper around the one way there) and the
+    statements SQLite runs (its trace callback) until the returned function is awaited. Only
+    the counting rounds are instrumented: the timed ones run as they would in production."""
     inner = db._execute
 
     async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if tally.on:
-            tally.round_trips += 1
+        tally.round_trips += 1
         return await inner(fn, *args, **kwargs)
 
     def trace(sql: str) -> None:  # runs on the connection's thread, before the statement
-        if tally.on:
-            tally.statements += 1
-            word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
-            # A COMMIT, or a write outside any transaction (SQLite commits it by itself).
-            if word == "COMMIT" or (word in _WRITES and not db._conn.in_transaction):
-                tally.commits += 1
-            tally.by_statement[_shape(sql)] += 1
+        tally.statements += 1
+        head = sql[:7].upper()
+        # A COMMIT, or a write outside any transaction (SQLite commits it by itself).
+        if head.startswith("COMMIT") or (head.startswith(_WRITES) and not db._conn.in_transaction):
+            tally.commits += 1
+        if keep:
+            tally.seen.append(sql)
 
     db._execute = counted  # type: ignore[method-assign]
     await db.set_trace_callback(trace)
+
+    async def remove() -> None:
+        await db.set_trace_callback(None)
+        del db._execute
+
+    return remove
 
 
 def _shape(sql: str) -> str:
@@ -134,7 +138,7 @@ def _shape(sql: str) -> str:
     return _NUMBER.sub("?", sql)[:100]
 
 
-_WRITES = {"INSERT", "UPDATE", "DELETE", "REPLACE"}
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 
@@ -147,8 +151,7 @@ class CountingRequest(FakeTelegramRequest):
         self.tally = tally
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        if self.tally.on:
-            self.tally.api_calls += 1
+        self.tally.api_calls += 1
         return await super().do_request(url, method, *args, **kwargs)
 
 
@@ -214,7 +217,6 @@ class BotUnderTest:
         assert self.app.post_init is not None
         await self.app.post_init(self.app)
         self.startup = time.perf_counter() - started
-        await count_round_trips(self.app.store.db, self.tally)
         self.fake.deliver_to(self.app)
         self._deliver = self.fake.deliver
         await self.app.settle()
@@ -259,21 +261,26 @@ async def proposal_flow(user: FakeUser, clock: FakeClock, n: int) -> None:
         await step()
 
 
-async def bot_round(bot: BotUnderTest, residents: int, first: int) -> Round:
+async def bot_round(
+    bot: BotUnderTest, residents: int, first: int, *, count: bool = False, keep: bool = False
+) -> Round:
+    """`residents` new residents through the flow, one after another. With `count`, the
+    database's trips and statements are counted (and the times are not worth reporting)."""
     bot.listen()
     bot.latencies.clear()
     bot.settled.clear()
     bot.received.clear()
     gc.collect()
     bot.tally.reset()
-    bot.tally.on = True
+    remove = await instrument(bot.app.store.db, bot.tally, keep=keep) if count else None
     cpu = time.process_time()
     started = time.perf_counter()
     for n in range(first, first + residents):
         await proposal_flow(bot.fake.user(f"R{n}", language_code="en"), bot.clock, n)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    bot.tally.on = False
+    if remove is not None:
+        await remove()
     return Round(
         len(bot.latencies),
         elapsed,
@@ -323,14 +330,14 @@ class BareApp:
             " at REAL)"
         )
         await self.db.commit()
-        await count_round_trips(self.db, self.tally)
         await self.app.initialize()
 
-    async def run(self, updates: list[dict[str, Any]]) -> Round:
+    async def run(self, updates: list[dict[str, Any]], *, count: bool = False) -> Round:
+        assert self.db is not None
         latencies: list[float] = []
         gc.collect()
         self.tally.reset()
-        self.tally.on = True
+        remove = await instrument(self.db, self.tally, keep=False) if count else None
         cpu = time.process_time()
         started = time.perf_counter()
         for raw in updates:
@@ -339,7 +346,8 @@ class BareApp:
             latencies.append(time.perf_counter() - begun)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
-        self.tally.on = False
+        if remove is not None:
+            await remove()
         return Round(len(updates), elapsed, latencies, self.tally.copy(), cpu=cpu)
 
     async def stop(self) -> None:
@@ -381,12 +389,15 @@ async def against_ceiling(args: argparse.Namespace, scratch: Path) -> dict[str, 
                 f"  round {len(bots)}: bare {bares[-1].rate:.0f}/s, bot {bots[-1].rate:.0f}/s",
                 flush=True,
             )
+        # Counting rounds (untimed): the same traffic, with the database instrumented.
+        counted_bot = await bot_round(bot, 50, first, count=True, keep=bool(args.statements))
+        counted_bare = await bare.run(sample[: 50 * 11], count=True)
     finally:
         await bare.stop()
         await bot.stop()
     if profile is not None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
-    return {"bot": bots, "bare": bares}
+    return {"bot": bots, "bare": bares, "counts": (counted_bot, counted_bare)}
 
 
 # -- 2. stored residents --------------------------------------------------------------------
@@ -635,32 +646,37 @@ def report_ceiling(result: dict[str, Any], sync: str) -> None:
     bots: list[Round] = result["bot"]
     bares: list[Round] = result["bare"]
     print(f"\n== bot against the bare ceiling (synchronous={sync}, {len(bots)} rounds) ==")
-    print(f"{'':22}{'bot':>16}{'bare ceiling':>16}")
-    rows: list[tuple[str, Callable[[Round], float], str]] = [
+    print(f"{'':24}{'bot':>14}{'bare ceiling':>16}")
+    timed: list[tuple[str, Callable[[Round], float], str]] = [
         ("updates/s", lambda r: r.rate, ".0f"),
         ("p50 ms/update", lambda r: ms(percentile(r.latencies, 50)), ".2f"),
         ("p99 ms/update", lambda r: ms(percentile(r.latencies, 99)), ".2f"),
         ("p99 ms incl. outbox", lambda r: ms(percentile(r.settled or r.latencies, 99)), ".2f"),
         ("CPU ms/update", lambda r: ms(r.per_update(r.cpu)), ".2f"),
-        ("commits/update", lambda r: r.per_update(r.tally.commits), ".2f"),
-        ("round trips/update", lambda r: r.per_update(r.tally.round_trips), ".1f"),
-        ("statements/update", lambda r: r.per_update(r.tally.statements), ".1f"),
-        ("Bot API calls/update", lambda r: r.per_update(r.tally.api_calls), ".2f"),
     ]
-    for label, value, fmt in rows:
+    for label, value, fmt in timed:
         print(
-            f"{label:22}{span([value(r) for r in bots], fmt):>16}"
+            f"{label:24}{span([value(r) for r in bots], fmt):>14}"
             f"{span([value(r) for r in bares], fmt):>16}"
         )
     ratios = [bot.rate / bare.rate for bot, bare in zip(bots, bares, strict=True)]
-    print(f"{'ratio bot/ceiling':22}{span(ratios, '.2f'):>16}   (per round)")
+    print(f"{'ratio bot/ceiling':24}{span(ratios, '.2f'):>14}   (per round)")
+    counted = result["counts"]
+    counts: list[tuple[str, Callable[[Round], float], str]] = [
+        ("commits/update", lambda r: r.per_update(r.tally.commits), ".2f"),
+        ("round trips/update", lambda r: r.per_update(r.tally.round_trips), ".2f"),
+        ("statements/update", lambda r: r.per_update(r.tally.statements), ".1f"),
+        ("Bot API calls/update", lambda r: r.per_update(r.tally.api_calls), ".2f"),
+    ]
+    for label, value, fmt in counts:
+        print(f"{label:24}{value(counted[0]):>14{fmt}}{value(counted[1]):>16{fmt}}")
 
 
-def report_statements(rounds: list[Round], top: int) -> None:
-    last = rounds[-1]
-    print("\n== the bot's most frequent statements, per update (last round) ==")
-    for sql, count in last.tally.by_statement.most_common(top):
-        print(f"{count / last.updates:6.2f}  {sql}")
+def report_statements(counted: Round, top: int) -> None:
+    print("\n== the bot's most frequent statements, per update (counting round) ==")
+    shapes = Counter(_shape(sql) for sql in counted.tally.seen)
+    for sql, count in shapes.most_common(top):
+        print(f"{count / counted.updates:6.2f}  {sql}")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -671,7 +687,7 @@ async def main(args: argparse.Namespace) -> None:
         ceiling = await against_ceiling(args, scratch)
         report_ceiling(ceiling, args.synchronous)
         if args.statements:
-            report_statements(ceiling["bot"], args.statements)
+            report_statements(ceiling["counts"][0], args.statements)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS (bot, bare app and fake Telegram in one process): {peak:.0f} MiB")
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
@@ -36,6 +38,21 @@ _OUTBOUND_KINDS = {
 }
 
 OutboundSink = Callable[[str, dict[str, Any]], Awaitable[None]]
+Outbound = tuple[str, dict[str, Any]]
+
+# Set while the outbox sender sends one row: what it sends is logged in the transaction that
+# settles the row (one commit for both), not on its own.
+_held: ContextVar[list[Outbound] | None] = ContextVar("held_outbound", default=None)
+
+
+@contextmanager
+def holding_outbound(held: list[Outbound]) -> Iterator[None]:
+    """Messages sent inside are collected in `held` for `record_held` instead of logged."""
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 class LoggedRequest(BaseRequest):
@@ -104,7 +121,22 @@ def _already_done(method: str, payload: bytes) -> bool:
 
 
 async def record_outbound(store: Store, kind: str, message: dict[str, Any]) -> None:
-    """Records one message the bot sent or edited, as Telegram returned it."""
+    """Records one message the bot sent or edited, as Telegram returned it: with the open unit
+    of work (an update's), or held for the outbox's settle (see `holding_outbound`), or at
+    once."""
+    held = _held.get()
+    if held is not None:
+        held.append((kind, message))
+        return
+    await _log_outbound(store, kind, message)
+
+
+async def record_held(store: Store, held: list[Outbound]) -> None:
+    for kind, message in held:
+        await _log_outbound(store, kind, message)
+
+
+async def _log_outbound(store: Store, kind: str, message: dict[str, Any]) -> None:
     details: dict[str, Any] = {}
     if markup := message.get("reply_markup"):
         details["buttons"] = [

@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.i18n import STAFF_LANGUAGE, translator
+from bot.message_log import Outbound, holding_outbound, record_held
 from bot.store import Store
 from bot.store_outbox import Delivery
 
@@ -200,8 +201,10 @@ class OutboxSender:
 
     async def _deliver(self, row: Delivery) -> None:
         await self.store.outbox.claim(row.id)
+        sent: list[Outbound] = []
         try:
-            result = await self._call(row)
+            with holding_outbound(sent):  # logged below, with the settle: one commit
+                result = await self._call(row)
         except RetryAfter as error:
             seconds = _seconds(error.retry_after)
             pause = self.clock() + timedelta(seconds=seconds)
@@ -240,7 +243,9 @@ class OutboxSender:
             await self.store.outbox.settle(row, "failed", error=repr(error))
             return
         message_id = result.message_id if isinstance(result, Message) else None
-        await self.store.outbox.settle(row, "sent", message_id=message_id)
+        async with self.store.unit_of_work():
+            await record_held(self.store, sent)
+            await self.store.outbox.settle(row, "sent", message_id=message_id)
 
     async def _call(self, row: Delivery) -> Message | bool:
         if row.method not in METHODS:

@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotContext
+from bot.app import BotContext, resident_of_this_update
 from bot.keyboards import button_router
 from bot.proposals import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
 from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
@@ -192,7 +192,9 @@ async def start_on_theme_link(update: Update, context: BotContext) -> State:
     """`/start <theme>` from a poster's QR code: straight to writing on that theme."""
     slug = context.args[0] if context.args else ""
     user = update.effective_user
-    resident = await context.store.resident(user.id) if user else None
+    resident = (
+        (resident_of_this_update() or await context.store.resident(user.id)) if user else None
+    )
     if context.municipality.theme(slug) is None or resident is None or resident.language is None:
         # A first contact chooses the language first; the theme is offered right after.
         await onboarding.start(update, context)
