@@ -33,6 +33,7 @@ from bot.config import LANGUAGES, Municipality, Settings
 from bot.i18n import Translator, translator
 from bot.maintenance import plan_maintenance, register_core_jobs
 from bot.message_log import LoggedRequest, record_outbound, record_update
+from bot.ordering import PerChatOrder
 from bot.outbox import Limits, OutboxSender, Sleep
 from bot.persistence import SQLitePersistence
 from bot.scheduler import Scheduler
@@ -169,7 +170,6 @@ class BotApplication(Application):
         if not handled:
             return  # handled before (Telegram re-sent it, or a replay)
         self.after_commit()
-        self._forget_idle_data(update)
 
     async def _handle_in_one_transaction(self, update: Update, payload: str | None) -> bool:
         """The update's record in the message log, its effects, its outbox rows, the conversation
@@ -216,6 +216,9 @@ class BotApplication(Application):
             await store.release("handling")
             await self._write_state()
             await store.journal.finish(update.update_id)
+            # Under the write lock, where no other update is using PTB's data (updates of
+            # different chats may be handled concurrently, see bot/ordering.py).
+            self._forget_idle_data(update)
         return True
 
     async def _write_state(self) -> None:
@@ -365,6 +368,9 @@ def build_application(
         .update_queue(JournalingQueue(store))
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
+        # Polling and webhooks: different chats' updates side by side, each chat's in order, so
+        # a burst from one chat does not hold up everyone else (tests deliver directly).
+        .concurrent_updates(PerChatOrder())
     )
     if rate_limit:
         # Direct replies keep to Telegram's overall limit (≈30 msg/s) and are retried after a
