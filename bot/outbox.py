@@ -178,6 +178,7 @@ class OutboxSender:
             batch = ready[: self.concurrency]
             for row in batch:
                 self.budget.spend(row.chat_id, now)
+            await self.store.outbox.claim([row.id for row in batch])
             await asyncio.gather(*(self._deliver(row) for row in batch))
 
     async def drain(self, *, max_rounds: int = 10_000) -> None:
@@ -200,7 +201,7 @@ class OutboxSender:
         return max(0.0, min(candidates)) if candidates else 60.0
 
     async def _deliver(self, row: Delivery) -> None:
-        await self.store.outbox.claim(row.id)
+        """Sends one claimed row and settles it."""
         sent: list[Outbound] = []
         try:
             with holding_outbound(sent):  # logged below, with the settle: one commit

@@ -96,12 +96,14 @@ class Outbox:
         self._exact = not self.store.in_unit_of_work  # a transaction's view may yet roll back
         return self._next_due
 
-    async def claim(self, delivery_id: int) -> None:
-        """Marks a row as being sent, committed before the call to Telegram."""
+    async def claim(self, delivery_ids: list[int]) -> None:
+        """Marks rows as being sent, committed (together, one trip) before the calls to
+        Telegram."""
         self._exact = False
+        marks = ", ".join("?" * len(delivery_ids))
         await self.store._write_one(
-            "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-            (delivery_id,),
+            f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id IN ({marks})",
+            tuple(delivery_ids),
         )
 
     async def settle(
