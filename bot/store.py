@@ -61,6 +61,7 @@ class Resident:
     telegram_language: str | None
     first_seen: datetime
     privacy_shown: bool
+    banned: bool = False
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ class Store(ProposalQueries):
 
     async def resident(self, user_id: int) -> Resident | None:
         rows = await self._fetch(
-            "SELECT user_id, language, telegram_language, first_seen, privacy_shown_at"
+            "SELECT user_id, language, telegram_language, first_seen, privacy_shown_at, banned_at"
             " FROM residents WHERE user_id = ?",
             (user_id,),
         )
@@ -346,7 +347,8 @@ class Store(ProposalQueries):
             "INSERT INTO residents (user_id, telegram_language, first_seen, last_seen)"
             " VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen"
-            " RETURNING user_id, language, telegram_language, first_seen, privacy_shown_at",
+            " RETURNING user_id, language, telegram_language, first_seen, privacy_shown_at,"
+            " banned_at",
             (user_id, telegram_language, now, now),
         ).fetchone()
         assert row is not None
@@ -589,6 +591,7 @@ def _resident(row: aiosqlite.Row) -> Resident:
         telegram_language=row["telegram_language"],
         first_seen=datetime.fromisoformat(row["first_seen"]),
         privacy_shown=row["privacy_shown_at"] is not None,
+        banned=row["banned_at"] is not None,
     )
 
 

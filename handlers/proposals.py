@@ -67,7 +67,9 @@ async def may_submit(update: Update, context: BotContext) -> bool:
     chat = update.effective_chat
     if user is None or chat is None:
         return False
-    if await context.store.is_banned(user.id):
+    # The resident row this update met (in this very transaction) says whether they are banned.
+    resident = resident_of_this_update()
+    if resident.banned if resident is not None else await context.store.is_banned(user.id):
         await context.bot.send_message(
             chat.id,
             _(
