@@ -4,24 +4,31 @@
 
 Everything runs in this one process against the in-process fake Telegram, delivered as the
 tests deliver it (`fake.deliver_to(app)`, then `app.settle()` after each update; no background
-loops, no rate limiter), with an injected clock that moves a few seconds per resident action.
+loops, no rate limiter), with an injected clock that moves 4 s per resident action (the flood
+guard's 20 messages a minute is not what is measured).
 
 1. Ceiling. A bare PTB `Application` whose one handler commits one row (aiosqlite, WAL, the same
    `synchronous`) and replies, fed the very updates the bot received. Bare and bot rounds
    alternate (`--rounds`, default 3); ranges across the rounds are printed, and the ratio.
    Each bot round: `--residents` new residents through the whole proposal flow (11 updates:
    /start, language, menu, theme, text, photo, continue, skip contact, submit, /mine, thanks)
-   with a staff chat, so submitted proposals go through the outbox too.
+   with a staff chat, so submitted proposals go through the outbox too. Commits, trips to
+   aiosqlite's thread, statements and Bot API calls per update come from one more, untimed,
+   round of each with the connection instrumented (`--statements N` lists the bot's top N).
 2. Stored residents. Fresh databases pre-filled with 1,000 / 10,000 / 100,000 residents (with
-   conversation states, user_data, proposals, message log, handled update ids, outbox rows, as
-   use leaves them); the time of start-up (`initialize()`), then the same flow for
-   `--scale-residents` new residents while as many stored ones come back (/mine, thanks).
-3. Flood. One resident sends 100 messages within 10 s (injected clock) while another goes
-   through the flow; the other's reply latency, and what became of the flood.
+   conversation states, user_data, drafts, proposals, message log, handled update ids, outbox
+   rows, as use leaves them); the time of start-up (`initialize()`), then `--rounds` passes of
+   the flow for `--scale-residents` new residents while as many stored ones come back.
+3. Flood. One resident sends 100 messages within 10 s (injected clock), one at a time or ten at
+   once, while another goes through the flow; the other's reply latency, with the updates that
+   arrive together handled one at a time (PTB's default) or by PerChatOrder (bot/ordering.py).
 
-Latency is wall time per update: from the fake handing the update to the bot to the end of
-`settle()` (reply and outbox sent). Figures depend on the disk's fsync speed (FULL syncs the WAL
-at every commit); compare runs on one machine only.
+Latency is wall time per update, from the fake handing the update over to the reply (the end of
+`process_update`); "incl. outbox" runs to the end of `settle()`. CPU is the process's, both
+threads, per update: steadier than wall time when other jobs share the machine. With
+`--api-latency-ms`, every Bot API call waits that long, as a round trip to Telegram would.
+Figures depend on the disk's fsync speed (FULL syncs the WAL at every commit); compare runs on
+one machine only.
 """
 
 from __future__ import annotations
@@ -522,6 +529,8 @@ def prefill(path: Path, residents: int, now: datetime) -> None:
 
 
 async def stored_residents(args: argparse.Namespace, scratch: Path, size: int) -> dict[str, Any]:
+    """Start-up on a store of `size` residents, then `--rounds` passes of `--scale-residents`
+    new residents through the flow, as many stored ones coming back (/mine, thanks) between."""
     clock = FakeClock()
     path = scratch / f"stored-{size}.sqlite3"
     store = Store(path, clock=clock)
@@ -533,29 +542,28 @@ async def stored_residents(args: argparse.Namespace, scratch: Path, size: int) -
     bot = BotUnderTest(path, fake, clock, args.synchronous)
     gc.collect()
     await bot.start()
+    passes: list[Round] = []
+    count = args.scale_residents
+    back = random.Random(size).sample(range(STORED_BASE, STORED_BASE + size), count * args.rounds)
     try:
-        # Half new residents doing the whole flow, and as many stored ones coming back.
         bot.listen()
-        gc.collect()
-        started = time.perf_counter()
-        rng = random.Random(size)
-        back = rng.sample(range(STORED_BASE, STORED_BASE + size), args.scale_residents)
-        for n in range(args.scale_residents):
-            await proposal_flow(fake.user(f"N{n}", language_code="en"), clock, n)
-            old = fake.user(f"S{n}", user_id=back[n], language_code="lv")
-            for text in ("/mine", "paldies"):
-                clock.advance(STEP)
-                await old.send(text)
-        elapsed = time.perf_counter() - started
+        for first in range(0, count * args.rounds, count):
+            bot.latencies.clear()
+            gc.collect()
+            cpu = time.process_time()
+            started = time.perf_counter()
+            for n in range(first, first + count):
+                await proposal_flow(fake.user(f"N{n}", language_code="en"), clock, n)
+                old = fake.user(f"S{n}", user_id=back[n], language_code="lv")
+                for text in ("/mine", "paldies"):
+                    clock.advance(STEP)
+                    await old.send(text)
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            passes.append(Round(len(bot.latencies), elapsed, list(bot.latencies), Tally(), cpu=cpu))
     finally:
         await bot.stop()
-    return {
-        "size": size,
-        "startup": bot.startup,
-        "rate": len(bot.latencies) / elapsed,
-        "p50": percentile(bot.latencies, 50),
-        "p99": percentile(bot.latencies, 99),
-    }
+    return {"startup": bot.startup, "passes": passes}
 
 
 # -- 3. flood -------------------------------------------------------------------------------
@@ -563,8 +571,10 @@ async def stored_residents(args: argparse.Namespace, scratch: Path, size: int) -
 SLOW_DOWN = "faster than I can read them"
 
 
-async def flood(args: argparse.Namespace, scratch: Path, *, per_chat: bool) -> dict[str, Any]:
-    """The flooder sends 100 messages within 10 s (injected clock), `--burst` at a time (1:
+async def flood(
+    args: argparse.Namespace, scratch: Path, *, per_chat: bool, burst: int
+) -> dict[str, Any]:
+    """The flooder sends 100 messages within 10 s (injected clock), `burst` at a time (1:
     one every 0.1 s; 10: ten at once every second, as a pasted or forwarded batch arrives),
     while another resident goes through the flow, one action a second, arriving together with
     a batch. What arrives together is handled one update at a time in arrival order (PTB's
@@ -575,7 +585,7 @@ async def flood(args: argparse.Namespace, scratch: Path, *, per_chat: bool) -> d
     clock = FakeClock()
     fake = FakeTelegram(clock=clock, bot_username="liepaja_bench_bot")
     fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID)
-    bot = BotUnderTest(scratch / f"flood-{per_chat}.sqlite3", fake, clock, args.synchronous)
+    bot = BotUnderTest(scratch / f"flood-{burst}-{per_chat}.sqlite3", fake, clock, args.synchronous)
     await bot.start()
     app = bot.app
     processor = PerChatOrder()
@@ -601,12 +611,12 @@ async def flood(args: argparse.Namespace, scratch: Path, *, per_chat: bool) -> d
         for episode in range(args.floods):
             other = fake.user(f"Other{episode}", language_code="en")
             steps = _flow_steps(other, episode)
-            for batch in range(100 // args.burst):
-                clock.advance(timedelta(seconds=args.burst / 10))
-                for _ in range(args.burst):
+            for batch in range(100 // burst):
+                clock.advance(timedelta(seconds=burst / 10))
+                for _ in range(burst):
                     await flooder.send(f"spam {sent}")
                     sent += 1
-                if batch % (10 // args.burst) == 0 and steps:
+                if batch % (10 // burst) == 0 and steps:
                     await steps.pop(0)()  # arrives right behind the batch
                 started = time.perf_counter()
                 if per_chat:
@@ -721,13 +731,21 @@ async def main(args: argparse.Namespace) -> None:
         print(f"peak RSS (bot, bare app and fake Telegram in one process): {peak:.0f} MiB")
 
         if args.sizes:
-            print(f"\n== stored residents (synchronous={args.synchronous}) ==")
-            print(f"{'stored':>9}{'start-up s':>12}{'updates/s':>11}{'p50 ms':>8}{'p99 ms':>8}")
+            print(
+                f"\n== stored residents (synchronous={args.synchronous}, {args.rounds} passes) =="
+            )
+            print(
+                f"{'stored':>9}{'start-up s':>12}{'updates/s':>12}{'p50 ms':>12}{'p99 ms':>12}"
+                f"{'CPU ms/upd':>12}"
+            )
             for size in args.sizes:
                 r = await stored_residents(args, scratch, size)
+                passes: list[Round] = r["passes"]
                 print(
-                    f"{size:>9,}{r['startup']:>12.2f}{r['rate']:>11.0f}"
-                    f"{ms(r['p50']):>8.2f}{ms(r['p99']):>8.2f}",
+                    f"{size:>9,}{r['startup']:>12.2f}{span([p.rate for p in passes]):>12}"
+                    f"{span([ms(percentile(p.latencies, 50)) for p in passes], '.2f'):>12}"
+                    f"{span([ms(percentile(p.latencies, 99)) for p in passes], '.2f'):>12}"
+                    f"{span([ms(p.per_update(p.cpu)) for p in passes], '.2f'):>12}",
                     flush=True,
                 )
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -735,19 +753,22 @@ async def main(args: argparse.Namespace) -> None:
 
         if args.floods:
             print(
-                f"\n== flood: one resident sends 100 messages in 10 s, {args.burst} at a time"
-                f" (x{args.floods}), while another goes through the flow =="
+                f"\n== flood: one resident sends 100 messages in 10 s (x{args.floods}) while"
+                " another goes through the flow; the other's reply latency =="
             )
-            for per_chat, how in ((False, "one update at a time"), (True, "PerChatOrder")):
-                r = await flood(args, scratch, per_chat=per_chat)
-                print(
-                    f"{how:>21}: the other's replies p50 {ms(r['other_p50']):.2f} ms,"
-                    f" p99 {ms(r['other_p99']):.2f} ms ({r['other_n']} updates);"
-                    f" of the flood's {r['sent']}, {r['answered']} answered, {r['slowed']} got"
-                    f" the slow-down message, {r['sent'] - r['answered'] - r['slowed']} were"
-                    " logged and not acted on",
-                    flush=True,
-                )
+            for burst in args.bursts:
+                for per_chat, how in ((False, "one at a time"), (True, "PerChatOrder")):
+                    r = await flood(args, scratch, per_chat=per_chat, burst=burst)
+                    print(
+                        f"{burst:>2} at once, {how:>13}: p50 {ms(r['other_p50']):6.2f} ms,"
+                        f" p99 {ms(r['other_p99']):6.2f} ms ({r['other_n']} updates)",
+                        flush=True,
+                    )
+            print(
+                f"of the flood's {r['sent']}: {r['answered']} answered, {r['slowed']} got the"
+                f" slow-down message, {r['sent'] - r['answered'] - r['slowed']} were logged and"
+                " not acted on"
+            )
 
 
 if __name__ == "__main__":
@@ -762,8 +783,13 @@ if __name__ == "__main__":
         help="stored residents, comma-separated ('' to skip)",
     )
     parser.add_argument("--scale-residents", type=int, default=100)
-    parser.add_argument("--floods", type=int, default=5, help="flood episodes (0 to skip)")
-    parser.add_argument("--burst", type=int, choices=(1, 2, 5, 10), default=1)
+    parser.add_argument("--floods", type=int, default=10, help="flood episodes (0 to skip)")
+    parser.add_argument(
+        "--bursts",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[1, 10],
+        help="how many flood messages arrive at once (1, 2, 5 or 10; comma-separated)",
+    )
     parser.add_argument(
         "--api-latency-ms",
         type=float,
