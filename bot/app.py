@@ -32,7 +32,7 @@ from bot.clock import Clock, utc_now
 from bot.config import LANGUAGES, Municipality, Settings
 from bot.i18n import Translator, translator
 from bot.maintenance import plan_maintenance, register_core_jobs
-from bot.message_log import LoggedRequest, record_outbound, record_update
+from bot.message_log import LoggedRequest, inbound_entry, record_outbound
 from bot.ordering import PerChatOrder
 from bot.outbox import Limits, OutboxSender, Sleep
 from bot.persistence import SQLitePersistence
@@ -179,8 +179,8 @@ class BotApplication(Application):
 
         The bookkeeping takes two trips to the database's thread besides the handlers' own: one
         journals the update's arrival (and commits that), then opens the transaction (is the
-        update still pending, the resident met, the savepoint); one writes the message log, the
-        state and the strike with the COMMIT."""
+        update still pending, the resident met, the update logged, the savepoint); one writes
+        the outbound log, the state and the strike with the COMMIT."""
         store = self.store
         user = update.effective_user
         person = user if user is not None and not user.is_bot else None
@@ -190,12 +190,15 @@ class BotApplication(Application):
                 return True
             return store.journal.arrive_in(connection, update.update_id, payload) != "done"
 
+        inbound = inbound_entry(update)
+
         def begin(connection: sqlite3.Connection) -> tuple[bool, Resident | None]:
             if not store.journal.is_pending_in(connection, update.update_id):
                 return False, None
             resident = None
             if person is not None:
                 resident = store.resident_seen_in(connection, person.id, person.language_code)
+            store.log_message_in(connection, **inbound)  # kept if a handler fails
             store.savepoint_in(connection, "handling")
             return True, resident
 
@@ -205,7 +208,6 @@ class BotApplication(Application):
             pending, resident = opened
             if not pending:
                 return True
-            await record_update(store, update)
             resident_token = _current_resident.set(resident)
             handling_token = _handling.set(True)
             try:

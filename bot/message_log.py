@@ -1,6 +1,6 @@
 """The message log: every update in and every message out, recorded in one place.
 
-Inbound updates are recorded by `BotApplication.process_update` through `record_update`, before
+Inbound updates are recorded by `BotApplication.process_update` (`inbound_entry`), before
 any handler runs. Outbound messages are recorded below the Bot, in the transport: `LoggedRequest`
 wraps whatever request object the bot uses, so messages sent by handlers, jobs and the error
 handler alike are caught, and no handler has to remember to log.
@@ -158,22 +158,23 @@ async def _log_outbound(store: Store, kind: str, message: dict[str, Any]) -> Non
     )
 
 
-async def record_update(store: Store, update: Update) -> None:
-    """Records one inbound update: what the person sent or pressed, with media metadata."""
+def inbound_entry(update: Update) -> dict[str, Any]:
+    """The message log's record of one inbound update: what the person sent or pressed, with
+    media metadata (`Store.log_message`'s arguments)."""
     chat_id = update.effective_chat.id if update.effective_chat else None
     user_id = update.effective_user.id if update.effective_user else None
     kind, text, details = describe(update)
     message = update.effective_message
-    await store.log_message(
-        direction="in",
-        kind=kind,
-        chat_id=chat_id,
-        user_id=user_id,
-        message_id=message.message_id if message else None,
-        update_id=update.update_id,
-        text=text,
-        details=details,
-    )
+    return {
+        "direction": "in",
+        "kind": kind,
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "message_id": message.message_id if message else None,
+        "update_id": update.update_id,
+        "text": text,
+        "details": details,
+    }
 
 
 def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:

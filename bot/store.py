@@ -98,8 +98,10 @@ class Store(ProposalQueries):
         self._in_unit_of_work: ContextVar[bool] = ContextVar(
             f"unit_of_work_{id(self)}", default=False
         )
-        # Writes of the open unit of work, made with its COMMIT.
+        # Writes of the open unit of work, made with its COMMIT; how many of them came before
+        # each of its savepoints.
         self._later: list[tuple[str, Parameters]] = []
+        self._savepoints: dict[str, int] = {}
         # (table, owner) of user_data/chat_data known to have no row: most residents' data is
         # empty, and PTB asks for it, and writes it back, on every update.
         self._no_data: set[tuple[str, int]] = set()
@@ -166,11 +168,16 @@ class Store(ProposalQueries):
         return cast(T, await db._execute(work, db._conn))
 
     def savepoint_in(self, connection: sqlite3.Connection, name: str) -> None:
-        """Marks a point that `rollback_to` can return to (inside a `transaction` `first`)."""
+        """Marks a point that `rollback_to` can return to (inside a `transaction` `first`, while
+        the unit of work waits for it)."""
         connection.execute(f"SAVEPOINT {_identifier(name)}")
+        self._savepoints[name] = len(self._later)
 
     async def rollback_to(self, name: str) -> None:
+        """Undoes what was written since the savepoint: its statements, and the writes that were
+        to be made with the COMMIT."""
         await self.db.execute(f"ROLLBACK TO {_identifier(name)}")
+        del self._later[self._savepoints[name] :]
 
     async def release(self, name: str) -> None:
         """Ends a savepoint's scope (with the COMMIT: nothing can return to it after this)."""
@@ -256,6 +263,7 @@ class Store(ProposalQueries):
         async with self._write_lock:
             token = self._in_unit_of_work.set(True)
             self._later = []
+            self._savepoints = {}
             self._no_data_at_commit = set()
             try:
                 opened = None if opening is None else await self._in_thread(opening)
@@ -271,6 +279,7 @@ class Store(ProposalQueries):
                     self._remember_no_data(key)
             finally:
                 self._later = []
+                self._savepoints = {}
                 self._no_data_at_commit = set()
                 self._in_unit_of_work.reset(token)
 
@@ -513,19 +522,50 @@ class Store(ProposalQueries):
         """Logs a message in or out; written with the COMMIT of the open unit of work (nothing
         reads the log back before), or at once outside one."""
         await self._write_later(
-            "INSERT INTO message_log (at, direction, chat_id, user_id, message_id,"
-            " update_id, kind, text, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                _iso(self.clock()),
-                direction,
-                chat_id,
-                user_id,
-                message_id,
-                update_id,
-                kind,
-                text,
-                json.dumps(details, ensure_ascii=False) if details else None,
-            ),
+            _LOG_MESSAGE,
+            self._log_row(direction, kind, chat_id, user_id, message_id, update_id, text, details),
+        )
+
+    def log_message_in(
+        self,
+        connection: sqlite3.Connection,
+        *,
+        direction: str,
+        kind: str,
+        chat_id: int | None,
+        user_id: int | None = None,
+        message_id: int | None = None,
+        update_id: int | None = None,
+        text: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """`log_message` on the connection's thread, at once (inside a `transaction` `first`)."""
+        connection.execute(
+            _LOG_MESSAGE,
+            self._log_row(direction, kind, chat_id, user_id, message_id, update_id, text, details),
+        )
+
+    def _log_row(
+        self,
+        direction: str,
+        kind: str,
+        chat_id: int | None,
+        user_id: int | None,
+        message_id: int | None,
+        update_id: int | None,
+        text: str | None,
+        details: dict[str, Any] | None,
+    ) -> Parameters:
+        return (
+            _iso(self.clock()),
+            direction,
+            chat_id,
+            user_id,
+            message_id,
+            update_id,
+            kind,
+            text,
+            json.dumps(details, ensure_ascii=False) if details else None,
         )
 
     async def conversation_with(
@@ -631,6 +671,11 @@ def _identifier(name: str) -> str:
         raise ValueError(f"not an SQL identifier: {name!r}")
     return name
 
+
+_LOG_MESSAGE = (
+    "INSERT INTO message_log (at, direction, chat_id, user_id, message_id, update_id, kind, text,"
+    " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 # Table name -> owner column. Only these names ever reach an f-string above.
 _DATA_TABLES = {"user_data": "user_id", "chat_data": "chat_id"}

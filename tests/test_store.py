@@ -251,3 +251,25 @@ async def test_handled_update_ids_are_forgotten_after_a_while(store: Store) -> N
     store.clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)
     assert await store.journal.forget_handled_before(datetime(2029, 1, 1, tzinfo=UTC)) == 1
     assert await store.journal.arrive(1, "{}") == "new"
+
+
+async def test_rolling_back_to_a_savepoint_drops_the_writes_made_later_since(
+    store: Store,
+) -> None:
+    def begin(connection):
+        store.log_message_in(connection, direction="in", kind="text", chat_id=3, text="in")
+        store.savepoint_in(connection, "handling")
+
+    async with store.transaction(begin):
+        await store.log_message(direction="out", kind="text", chat_id=3, text="before")
+        await store.release("handling")  # (not what the app does; only to have a later write)
+    assert [m.text for m in await store.conversation_with(3)] == ["in", "before"]
+
+    async with store.transaction(begin):
+        await store.log_message(direction="out", kind="text", chat_id=4, text="undone")
+        await store.record_privacy_shown(4)
+        await store.rollback_to("handling")  # a handler failed
+        await store.log_message(direction="out", kind="text", chat_id=4, text="apology")
+        await store.release("handling")
+    assert [m.text for m in await store.conversation_with(4)] == ["apology"]
+    assert [m.text for m in await store.conversation_with(3)] == ["in", "before", "in"]
