@@ -178,6 +178,7 @@ class Store(ProposalQueries):
         to be made with the COMMIT."""
         await self.db.execute(f"ROLLBACK TO {_identifier(name)}")
         del self._later[self._savepoints[name] :]
+        self._no_data_at_commit.clear()  # what it learned may have been undone: forget it
 
     async def release(self, name: str) -> None:
         """Ends a savepoint's scope (with the COMMIT: nothing can return to it after this)."""
