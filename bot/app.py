@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, NoReturn, cast
@@ -25,7 +26,7 @@ from telegram.ext import (
 from bot.clock import Clock
 from bot.config import Municipality, Settings
 from bot.i18n import Translator, translator
-from bot.message_log import LoggedRequest, record_outbound, record_update
+from bot.message_log import LoggedRequest, inbound_entry, record_outbound
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
 from bot.scheduler import Scheduler
@@ -142,12 +143,14 @@ class BotApplication(Application):
             await super().process_update(update)
             return
         queue = self.update_queue
+        journaled = False
         if isinstance(queue, JournalingQueue) and update.update_id in queue.arrived:
             queue.arrived.discard(update.update_id)
-        elif await self.store.journal.arrive(update.update_id, _payload(update)) == "done":
-            return  # handed to us directly (tests, replays), but handled before
+            journaled = True
+        # Handed to us directly (tests, replays) rather than through the queue: journaled here.
+        payload = None if journaled else _payload(update)
         try:
-            await self._handle_in_one_transaction(update)
+            handled = await self._handle_in_one_transaction(update, payload)
         except Exception:
             log.critical(
                 "update %s could not be committed; it stays in the journal for the next start",
@@ -159,31 +162,61 @@ class BotApplication(Application):
                 # let the next start replay the journal from what was committed.
                 self.stop_running()
             raise
+        if not handled:
+            return  # handled before (Telegram re-sent it, or a replay)
         self.after_commit()
-        self._forget_idle_data(update)
 
-    async def _handle_in_one_transaction(self, update: Update) -> None:
+    async def _handle_in_one_transaction(self, update: Update, payload: str | None) -> bool:
         """The update's record in the message log, its effects, its outbox rows, the conversation
-        state it led to and the striking of its journal entry: one commit, all or nothing."""
-        async with self.store.unit_of_work():
-            if not await self.store.journal.is_pending(update.update_id):
-                return
-            await record_update(self.store, update)
-            user = update.effective_user
+        state it led to and the striking of its journal entry: one commit, all or nothing.
+        With a `payload`, the update is journaled first, in a commit of its own. Returns False
+        if it had been handled before.
+
+        The bookkeeping takes two trips to the database's thread besides the handlers' own: one
+        journals the update's arrival (and commits that), then opens the transaction (is the
+        update still pending, the resident met, the update logged, the savepoint); one writes
+        the outbound log, the state and the strike with the COMMIT."""
+        store = self.store
+        user = update.effective_user
+        person = user if user is not None and not user.is_bot else None
+
+        def arrive(connection: sqlite3.Connection) -> bool:
+            if payload is None:
+                return True
+            return store.journal.arrive_in(connection, update.update_id, payload) != "done"
+
+        inbound = inbound_entry(update)
+
+        def begin(connection: sqlite3.Connection) -> tuple[bool, Resident | None]:
+            if not store.journal.is_pending_in(connection, update.update_id):
+                return False, None
             resident = None
-            if user is not None and not user.is_bot:
-                resident = await self.store.record_resident_seen(user.id, user.language_code)
+            if person is not None:
+                resident = store.resident_seen_in(connection, person.id, person.language_code)
+            store.log_message_in(connection, **inbound)  # kept if a handler fails
+            store.savepoint_in(connection, "handling")
+            return True, resident
+
+        async with store.transaction(begin, before=arrive) as opened:
+            if opened is None:
+                return False
+            pending, resident = opened
+            if not pending:
+                return True
             resident_token = _current_resident.set(resident)
             handling_token = _handling.set(True)
-            await self.store.savepoint("handling")
             try:
                 await super().process_update(update)
             finally:
                 _handling.reset(handling_token)
                 _current_resident.reset(resident_token)
-            await self.store.release("handling")
+            await store.release("handling")
             await self._write_state()
-            await self.store.journal.finish(update.update_id)
+            await store.journal.finish(update.update_id)
+            # Under the write lock, where no other update is using PTB's data (updates of
+            # different chats may be handled concurrently, see bot/ordering.py).
+            self._forget_idle_data(update)
+        return True
 
     async def _write_state(self) -> None:
         persistence = cast(SQLitePersistence, self.persistence)

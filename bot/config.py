@@ -36,6 +36,10 @@ DEFAULT_MUNICIPALITY_FILE = package_folder("bot.municipality") / "liepaja.toml"
 DEFAULT_DATABASE = Path("data/liepaja-bot.sqlite3")
 DEFAULT_BOT_API_URL = "https://api.telegram.org/bot"
 LANGUAGES = ("lv", "ru", "en")
+# SQLite's `synchronous` settings the bot accepts: FULL (the default) syncs the WAL at every
+# commit; NORMAL only at checkpoints, so a power cut (not a crash of the bot) can lose the last
+# commits. See README, "Measured".
+SYNCHRONOUS = ("FULL", "NORMAL")
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -162,6 +166,8 @@ class Settings:
     webhook_port: int = 8443
     # Messages a second the outbox sends overall (broadcasts included); at most Telegram's 30.
     outbox_rate: int = 25
+    # SQLite's synchronous setting (SQLITE_SYNCHRONOUS): FULL unless NORMAL is asked for.
+    sqlite_synchronous: str = "FULL"
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -249,6 +255,9 @@ def load_settings(
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         bad("LOG_LEVEL", "expected DEBUG, INFO, WARNING or ERROR")
+    synchronous = (get("SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if synchronous not in SYNCHRONOUS:
+        bad("SQLITE_SYNCHRONOUS", "expected FULL or NORMAL")
 
     log_format = (get("LOG_FORMAT") or "text").lower()
     if log_format not in ("text", "json"):
@@ -305,6 +314,7 @@ def load_settings(
         webhook_secret=webhook_secret,
         webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
         webhook_port=webhook_port or 8443,
+        sqlite_synchronous=synchronous,
     )
 
 

@@ -1,6 +1,6 @@
 """The message log: every update in and every message out, recorded in one place.
 
-Inbound updates are recorded by `BotApplication.process_update` through `record_update`, before
+Inbound updates are recorded by `BotApplication.process_update` (`inbound_entry`), before
 any handler runs. Outbound messages are recorded below the Bot, in the transport: `LoggedRequest`
 wraps whatever request object the bot uses, so messages sent by handlers, jobs and the error
 handler alike are caught, and no handler has to remember to log.
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +39,21 @@ _OUTBOUND_KINDS = {
 }
 
 OutboundSink = Callable[[str, dict[str, Any]], Awaitable[None]]
+Outbound = tuple[str, dict[str, Any]]
+
+# Set while the outbox sender sends one row: what it sends is logged in the transaction that
+# settles the row (one commit for both), not on its own.
+_held: ContextVar[list[Outbound] | None] = ContextVar("held_outbound", default=None)
+
+
+@contextmanager
+def holding_outbound(held: list[Outbound]) -> Iterator[None]:
+    """Messages sent inside are collected in `held` for `record_held` instead of logged."""
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 class LoggedRequest(BaseRequest):
@@ -105,7 +122,22 @@ def _already_done(method: str, payload: bytes) -> bool:
 
 
 async def record_outbound(store: Store, kind: str, message: dict[str, Any]) -> None:
-    """Records one message the bot sent or edited, as Telegram returned it."""
+    """Records one message the bot sent or edited, as Telegram returned it: with the open unit
+    of work (an update's), or held for the outbox's settle (see `holding_outbound`), or at
+    once."""
+    held = _held.get()
+    if held is not None:
+        held.append((kind, message))
+        return
+    await _log_outbound(store, kind, message)
+
+
+async def record_held(store: Store, held: list[Outbound]) -> None:
+    for kind, message in held:
+        await _log_outbound(store, kind, message)
+
+
+async def _log_outbound(store: Store, kind: str, message: dict[str, Any]) -> None:
     details: dict[str, Any] = {}
     if markup := message.get("reply_markup"):
         details["buttons"] = [
@@ -127,22 +159,23 @@ async def record_outbound(store: Store, kind: str, message: dict[str, Any]) -> N
     )
 
 
-async def record_update(store: Store, update: Update) -> None:
-    """Records one inbound update: what the person sent or pressed, with media metadata."""
+def inbound_entry(update: Update) -> dict[str, Any]:
+    """The message log's record of one inbound update: what the person sent or pressed, with
+    media metadata (`Store.log_message`'s arguments)."""
     chat_id = update.effective_chat.id if update.effective_chat else None
     user_id = update.effective_user.id if update.effective_user else None
     kind, text, details = describe(update)
     message = update.effective_message
-    await store.log_message(
-        direction="in",
-        kind=kind,
-        chat_id=chat_id,
-        user_id=user_id,
-        message_id=message.message_id if message else None,
-        update_id=update.update_id,
-        text=text,
-        details=details,
-    )
+    return {
+        "direction": "in",
+        "kind": kind,
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "message_id": message.message_id if message else None,
+        "update_id": update.update_id,
+        "text": text,
+        "details": details,
+    }
 
 
 def describe(update: Update) -> tuple[str, str | None, dict[str, Any]]:

@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.i18n import STAFF_LANGUAGE, translator
+from bot.message_log import Outbound, holding_outbound, record_held
 from bot.store import Store
 from bot.store_outbox import Delivery
 
@@ -182,6 +183,7 @@ class OutboxSender:
             batch = ready[: self.concurrency]
             for row in batch:
                 self.budget.spend(row.chat_id, now)
+            await self.store.outbox.claim([row.id for row in batch])
             await asyncio.gather(*(self._deliver(row) for row in batch))
 
     async def drain(self, *, max_rounds: int = 10_000) -> None:
@@ -204,9 +206,11 @@ class OutboxSender:
         return max(0.0, min(candidates)) if candidates else 60.0
 
     async def _deliver(self, row: Delivery) -> None:
-        await self.store.outbox.claim(row.id)
+        """Sends one claimed row and settles it."""
+        sent: list[Outbound] = []
         try:
-            result = await self._call(row)
+            with holding_outbound(sent):  # logged below, with the settle: one commit
+                result = await self._call(row)
         except RetryAfter as error:
             seconds = _seconds(error.retry_after)
             pause = self.clock() + timedelta(seconds=seconds)
@@ -245,7 +249,9 @@ class OutboxSender:
             await self.store.outbox.settle(row, "failed", error=repr(error))
             return
         message_id = result.message_id if isinstance(result, Message) else None
-        await self.store.outbox.settle(row, "sent", message_id=message_id)
+        async with self.store.unit_of_work():
+            await record_held(self.store, sent)
+            await self.store.outbox.settle(row, "sent", message_id=message_id)
 
     async def _call(self, row: Delivery) -> Message | bool:
         if row.method not in METHODS:

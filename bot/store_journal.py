@@ -8,6 +8,7 @@ picks the next id at random, often lower.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,26 +36,45 @@ class Journal:
         """Journals an update as it arrives (its own commit, before it waits anywhere).
         Returns "new", "pending" (journaled before, not finished) or "done" (handled before:
         Telegram re-sent it)."""
-        async with self.store._write() as db:
-            cursor = await db.execute(
-                "INSERT INTO update_journal (update_id, payload, attempts, received_at)"
-                " SELECT ?, ?, 0, ? WHERE NOT EXISTS"
-                " (SELECT 1 FROM processed_updates WHERE update_id = ?)"
-                " ON CONFLICT (update_id) DO NOTHING",
-                (update_id, payload, to_text(self.store.clock()), update_id),
-            )
-            if cursor.rowcount:
-                return "new"
-            rows = await self.store._fetch(
-                "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-            )
+        if await self.store._write_one(*self._arrival(update_id, payload)):
+            return "new"
+        rows = await self.store._fetch(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
         return "done" if rows else "pending"
+
+    def arrive_in(self, connection: sqlite3.Connection, update_id: int, payload: str) -> str:
+        """`arrive` on the connection's thread (committed on its own: call it outside any
+        transaction, e.g. as a `transaction` `before`)."""
+        if connection.execute(*self._arrival(update_id, payload)).rowcount:
+            return "new"
+        done = connection.execute(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        ).fetchone()
+        return "done" if done else "pending"
+
+    def _arrival(self, update_id: int, payload: str) -> tuple[str, tuple[object, ...]]:
+        return (
+            "INSERT INTO update_journal (update_id, payload, attempts, received_at)"
+            " SELECT ?, ?, 0, ? WHERE NOT EXISTS"
+            " (SELECT 1 FROM processed_updates WHERE update_id = ?)"
+            " ON CONFLICT (update_id) DO NOTHING",
+            (update_id, payload, to_text(self.store.clock()), update_id),
+        )
 
     async def is_pending(self, update_id: int) -> bool:
         rows = await self.store._fetch(
             "SELECT 1 FROM update_journal WHERE update_id = ?", (update_id,)
         )
         return bool(rows)
+
+    @staticmethod
+    def is_pending_in(connection: sqlite3.Connection, update_id: int) -> bool:
+        """`is_pending` on the connection's thread (inside a `transaction` `first`)."""
+        found = connection.execute(
+            "SELECT 1 FROM update_journal WHERE update_id = ?", (update_id,)
+        ).fetchone()
+        return found is not None
 
     async def count_attempt(self, update_id: int) -> int:
         """Counts one more attempt at an interrupted update (its own commit, so an update that
@@ -70,10 +90,13 @@ class Journal:
         return int(row[0]) if row else 0
 
     async def finish(self, update_id: int) -> None:
-        """Strikes the update off: part of the transaction that commits its effects."""
-        async with self.store._write() as db:
-            await db.execute("DELETE FROM update_journal WHERE update_id = ?", (update_id,))
-            await db.execute(
+        """Strikes the update off: part of the transaction that commits its effects (made with
+        its COMMIT)."""
+        async with self.store._write():
+            await self.store._write_later(
+                "DELETE FROM update_journal WHERE update_id = ?", (update_id,)
+            )
+            await self.store._write_later(
                 "INSERT INTO processed_updates (update_id, finished_at) VALUES (?, ?)"
                 " ON CONFLICT (update_id) DO NOTHING",
                 (update_id, to_text(self.store.clock())),

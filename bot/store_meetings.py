@@ -344,6 +344,7 @@ class Meetings:
             )
             theme = rows[0][0]
             text = {language: json.dumps(p, ensure_ascii=False) for language, p in payloads.items()}
+            self.store.outbox.rows_added_elsewhere()
             cursor = await db.execute(
                 "INSERT INTO outbox (key, chat_id, method, payload, purpose, not_before,"
                 " created_at, lane, broadcast_id)"

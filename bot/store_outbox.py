@@ -36,6 +36,18 @@ class Delivery:
 class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The earliest `not_before` of a pending row (None: no pending row), while `_exact`.
+        # The sender looks after every commit; most commits enqueue nothing, and then it need
+        # not ask the table. Every write that may change the pending rows makes it inexact (a
+        # rolled-back one too: one look too many, never one too few). This process is the
+        # outbox's only writer.
+        self._next_due: datetime | None = None
+        self._exact = False
+
+    def rows_added_elsewhere(self) -> None:
+        """Another subject wrote outbox rows itself (a broadcast's thousands, in one statement):
+        the next look must ask the table."""
+        self._exact = False
 
     async def enqueue(
         self,
@@ -49,6 +61,7 @@ class Outbox:
     ) -> bool:
         """Adds a message to send; False if one with this key exists (a replay)."""
         now = self.store.clock()
+        self._exact = False
         async with self.store._write() as db:
             cursor = await db.execute(
                 "INSERT INTO outbox (key, chat_id, method, payload, purpose, not_before,"
@@ -69,6 +82,8 @@ class Outbox:
         """The oldest pending row of each chat, if it is due: one chat's messages go in order.
         Notices (lane 0) come before bulk rows (lane 1, broadcasts), so an answer or a booking
         confirmation never waits behind a broadcast's thousands of rows to other chats."""
+        if self._exact and (self._next_due is None or self._next_due > now):
+            return []
         rows = await self.store._fetch(
             "SELECT o.id, o.key, o.chat_id, o.method, o.payload, o.purpose, o.attempts,"
             " o.not_before FROM outbox o JOIN (SELECT MIN(id) AS id FROM outbox"
@@ -79,18 +94,24 @@ class Outbox:
         return [_delivery(row) for row in rows]
 
     async def next_due_at(self) -> datetime | None:
+        if self._exact:
+            return self._next_due
         rows = await self.store._fetch(
             "SELECT MIN(not_before) FROM outbox WHERE status = 'pending'"
         )
-        return from_text(rows[0][0]) if rows and rows[0][0] else None
+        self._next_due = from_text(rows[0][0]) if rows and rows[0][0] else None
+        self._exact = not self.store.in_unit_of_work  # a transaction's view may yet roll back
+        return self._next_due
 
-    async def claim(self, delivery_id: int) -> None:
-        """Marks a row as being sent, committed before the call to Telegram."""
-        async with self.store._write() as db:
-            await db.execute(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-                (delivery_id,),
-            )
+    async def claim(self, delivery_ids: list[int]) -> None:
+        """Marks rows as being sent, committed (together, one trip) before the calls to
+        Telegram."""
+        self._exact = False
+        marks = ", ".join("?" * len(delivery_ids))
+        await self.store._write_one(
+            f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id IN ({marks})",
+            tuple(delivery_ids),
+        )
 
     async def settle(
         self,
@@ -105,8 +126,9 @@ class Outbox:
         if status not in FINAL_STATUSES:
             raise ValueError(status)
         now = to_text(self.store.clock())
-        async with self.store._write() as db:
-            await db.execute(
+        # Nothing here is read back: all of it goes in one trip, with the COMMIT.
+        async with self.store._atomic():
+            await self.store._write_later(
                 "UPDATE outbox SET status = ?, message_id = ?, error = ?, settled_at = ?"
                 " WHERE id = ?",
                 (status, message_id, error, now, delivery.id),
@@ -114,7 +136,7 @@ class Outbox:
             if status == "sent" and message_id is not None:
                 await self._record_purpose(delivery, message_id)
             if status == "unreachable":
-                await db.execute(
+                await self.store._write_later(
                     "UPDATE residents SET unreachable_at = ? WHERE user_id = ?"
                     " AND unreachable_at IS NULL",
                     (now, delivery.chat_id),
@@ -134,6 +156,7 @@ class Outbox:
 
     async def retry_later(self, delivery_id: int, when: datetime, error: str) -> None:
         """Back to pending, due again at `when` (a 429's retry_after, or a backoff)."""
+        self._exact = False
         async with self.store._write() as db:
             await db.execute(
                 "UPDATE outbox SET status = 'pending', not_before = ?, error = ? WHERE id = ?",

@@ -147,6 +147,9 @@ class Privacy:
         stays (a bare row with the id and the ban), so forgetting cannot be used to escape it."""
         now = self.store.clock()
         day = to_text(datetime(now.year, now.month, now.day, tzinfo=UTC))
+        # What this update queued for its COMMIT (the log of the message telling them) is
+        # written first, so that it is forgotten too.
+        await self.store.write_queued_now()
         async with self.store._write() as db:
             cursor = await db.execute("SELECT min(min(user_id), 0) - 1 FROM residents")
             row = await cursor.fetchone()

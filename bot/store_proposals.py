@@ -7,11 +7,12 @@ that each file stays readable.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import statuses
 from bot.clock import from_text, to_text
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 # Triage order; `withdrawn` (by the resident) and `spam` (by staff) close a proposal too.
 MAX_ATTACHMENTS = 10
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,12 @@ class ProposalQueries:
 
         def _write(self) -> AbstractAsyncContextManager[aiosqlite.Connection]: ...
 
+        def _atomic(self) -> AbstractAsyncContextManager[None]: ...
+
+        async def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T: ...
+
+        async def _write_later(self, sql: str, parameters: tuple[Any, ...]) -> None: ...
+
         async def _fetch(self, sql: str, parameters: Any = ()) -> list[aiosqlite.Row]: ...
 
     # -- drafts ------------------------------------------------------------------------------
@@ -207,51 +215,51 @@ class ProposalQueries:
         self, resident_id: int, *, language: str, year: int, prefix: str
     ) -> Proposal | None:
         """Turns the resident's complete draft into a proposal with the next reference of the
-        year — one transaction, committed before the caller shows the reference."""
-        async with self._write() as db:
-            rows = await self._fetch(
+        year — one transaction, committed before the caller shows the reference. Its seven
+        statements go in one trip to the connection's thread."""
+        now = to_text(self.clock())
+
+        def submit(connection: sqlite3.Connection) -> Proposal | None:
+            draft = connection.execute(
                 "SELECT theme, text, attachments, phone, email, wants_contact"
                 " FROM proposal_drafts WHERE resident_id = ?",
                 (resident_id,),
-            )
-            if not rows or not rows[0]["theme"] or not rows[0]["text"]:
+            ).fetchone()
+            if draft is None or not draft["theme"] or not draft["text"]:
                 return None
-            draft = rows[0]
-            (number,) = (
-                await self._fetch(
-                    "SELECT COALESCE(MAX(number), 0) + 1 FROM proposals WHERE year = ?", (year,)
-                )
-            )[0]
-            now = to_text(self.clock())
+            (number,) = connection.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM proposals WHERE year = ?", (year,)
+            ).fetchone()
             reference = f"{prefix}-{year}-{number:04d}"
-            cursor = await db.execute(
-                "INSERT INTO proposals (reference, year, number, resident_id, theme, text,"
-                " language, phone, email, wants_contact, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    reference,
-                    year,
-                    number,
-                    resident_id,
-                    draft["theme"],
-                    draft["text"],
-                    language,
-                    draft["phone"],
-                    draft["email"],
-                    draft["wants_contact"],
-                    now,
-                    now,
-                ),
-            )
-            proposal_id = cursor.lastrowid
-            for attachment in json.loads(draft["attachments"]):
-                a = Attachment(**attachment)
-                await db.execute(
-                    "INSERT INTO proposal_attachments (proposal_id, kind, file_id, file_unique_id,"
-                    " file_name, mime_type, file_size, duration, latitude, longitude)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            proposal = _proposal(
+                connection.execute(
+                    "INSERT INTO proposals (reference, year, number, resident_id, theme, text,"
+                    " language, phone, email, wants_contact, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" RETURNING {_PROPOSAL_COLUMNS}",
                     (
-                        proposal_id,
+                        reference,
+                        year,
+                        number,
+                        resident_id,
+                        draft["theme"],
+                        draft["text"],
+                        language,
+                        draft["phone"],
+                        draft["email"],
+                        draft["wants_contact"],
+                        now,
+                        now,
+                    ),
+                ).fetchone()
+            )
+            connection.executemany(
+                "INSERT INTO proposal_attachments (proposal_id, kind, file_id, file_unique_id,"
+                " file_name, mime_type, file_size, duration, latitude, longitude)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        proposal.id,
                         a.kind,
                         a.file_id,
                         a.file_unique_id,
@@ -261,18 +269,20 @@ class ProposalQueries:
                         a.duration,
                         a.latitude,
                         a.longitude,
-                    ),
-                )
-            await db.execute(
+                    )
+                    for a in (Attachment(**item) for item in json.loads(draft["attachments"]))
+                ],
+            )
+            connection.execute(
                 "INSERT INTO proposal_status_changes (proposal_id, status, changed_by, changed_at)"
                 " VALUES (?, 'received', ?, ?)",
-                (proposal_id, resident_id, now),
+                (proposal.id, resident_id, now),
             )
-            await db.execute("DELETE FROM proposal_drafts WHERE resident_id = ?", (resident_id,))
-            proposal_rows = await self._fetch(
-                f"SELECT {_PROPOSAL_COLUMNS} FROM proposals WHERE id = ?", (proposal_id,)
-            )
-        return _proposal(proposal_rows[0])
+            connection.execute("DELETE FROM proposal_drafts WHERE resident_id = ?", (resident_id,))
+            return proposal
+
+        async with self._write():
+            return await self._in_thread(submit)
 
     # -- reading proposals -----------------------------------------------------------------------
 
@@ -442,19 +452,20 @@ class ProposalQueries:
     ) -> None:
         """Remembers a message posted for staff about a proposal: its card (role
         "proposal_post"), a follow-up ("thread_post") or a part or attachment ("staff_part")."""
-        async with self._write() as db:
-            await db.execute(
+        # Written with the COMMIT: nothing in the transaction reads them back.
+        async with self._atomic():
+            await self._write_later(
                 "INSERT INTO staff_posts (chat_id, message_id, proposal_id) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id, message_id) DO NOTHING",
                 (chat_id, message_id, proposal_id),
             )
             if role == "proposal_post":
-                await db.execute(
+                await self._write_later(
                     "UPDATE proposals SET staff_chat_id = ?, staff_message_id = ? WHERE id = ?",
                     (chat_id, message_id, proposal_id),
                 )
             elif role == "thread_post" and thread_message_id is not None:
-                await db.execute(
+                await self._write_later(
                     "UPDATE proposal_messages SET staff_chat_id = ?, staff_message_id = ?"
                     " WHERE id = ? AND proposal_id = ?",
                     (chat_id, message_id, thread_message_id, proposal_id),

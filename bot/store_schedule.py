@@ -28,11 +28,17 @@ class Job:
 class Schedule:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The earliest due time of a pending job (None: none), while `_exact`: the scheduler
+        # looks after every commit, and most commits plan nothing. Every write to the schedule
+        # makes it inexact (a rolled-back one too); this process is the schedule's only writer.
+        self._next_due: datetime | None = None
+        self._exact = False
 
     async def plan(
         self, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
     ) -> bool:
         """Schedules a job; False if one with this key exists already (a replay)."""
+        self._exact = False
         async with self.store._write() as db:
             cursor = await db.execute(
                 "INSERT INTO scheduled_jobs (key, kind, due_at, payload) VALUES (?, ?, ?, ?)"
@@ -43,6 +49,7 @@ class Schedule:
 
     async def cancel(self, key: str) -> bool:
         """Cancels a pending job (a reminder for a booking that was cancelled)."""
+        self._exact = False
         async with self.store._write() as db:
             cursor = await db.execute(
                 "UPDATE scheduled_jobs SET status = 'cancelled' WHERE key = ?"
@@ -52,24 +59,33 @@ class Schedule:
             return cursor.rowcount > 0
 
     async def due(self, now: datetime, limit: int = 50) -> list[Job]:
+        if self._exact and (self._next_due is None or self._next_due > now):
+            return []
         rows = await self.store._fetch(
             "SELECT id, key, kind, due_at, payload, attempts FROM scheduled_jobs"
             " WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
             (to_text(now), limit),
         )
+        if not rows:
+            await self.next_due_at()  # nothing due now: learn when, to skip the next looks
         return [
             Job(row[0], row[1], row[2], from_text(row[3]), json.loads(row[4]), row[5])
             for row in rows
         ]
 
     async def next_due_at(self) -> datetime | None:
+        if self._exact:
+            return self._next_due
         rows = await self.store._fetch(
             "SELECT MIN(due_at) FROM scheduled_jobs WHERE status = 'pending'"
         )
-        return from_text(rows[0][0]) if rows and rows[0][0] else None
+        self._next_due = from_text(rows[0][0]) if rows and rows[0][0] else None
+        self._exact = not self.store.in_unit_of_work  # a transaction's view may yet roll back
+        return self._next_due
 
     async def finish(self, job: Job) -> None:
         """Marks a job done: part of the transaction that commits what it did."""
+        self._exact = False
         async with self.store._write() as db:
             await db.execute(
                 "UPDATE scheduled_jobs SET status = 'done', finished_at = ?, attempts ="
@@ -79,6 +95,7 @@ class Schedule:
 
     async def fail(self, job: Job, error: str, *, retry_at: datetime | None) -> None:
         """A job that raised: tried again at `retry_at`, or given up."""
+        self._exact = False
         async with self.store._write() as db:
             if retry_at is None:
                 await db.execute(

@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.app import BotContext
+from bot.app import BotContext, resident_of_this_update
 from bot.callbacks import Buttons, button_args
 from bot.config import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES, N_, negotiate, translator
@@ -75,7 +75,8 @@ async def start(update: Update, context: BotContext) -> None:
     if context.args and DEEP_LINK_PAYLOAD.match(context.args[0]):
         # Kept (persisted) until the resident has chosen a language; see deep_link_offer().
         context.user_data[PENDING_PAYLOAD] = context.args[0]
-    resident = await context.store.resident(user.id)
+    # Met at the start of this update (nothing changed it since); read only if not.
+    resident = resident_of_this_update() or await context.store.resident(user.id)
     if resident is None or resident.language is None:
         await message.reply_text(
             language_question(context),
@@ -114,7 +115,8 @@ async def language_chosen(update: Update, context: BotContext) -> None:
         _("Language: {language}").format(language=LANGUAGE_NAMES[language])
     )
     await set_chat_commands(context, user.id)
-    resident = await context.store.resident(user.id)
+    # Whether the privacy notice was shown: the language just set does not change that.
+    resident = resident_of_this_update() or await context.store.resident(user.id)
     await welcome(update, context, first_time=resident is None or not resident.privacy_shown)
 
 

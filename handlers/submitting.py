@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import BotContext
+from bot.app import BotContext, resident_of_this_update
 from bot.callbacks import button_args
 from bot.i18n import N_
 from bot.proposal_texts import TEXT_MAX, TEXT_MIN, theme_name
@@ -72,7 +72,9 @@ async def may_submit(update: Update, context: BotContext) -> bool:
     chat = update.effective_chat
     if user is None or chat is None:
         return False
-    if await context.store.is_banned(user.id):
+    # The resident row this update met (in this very transaction) says whether they are banned.
+    resident = resident_of_this_update()
+    if resident.banned if resident is not None else await context.store.is_banned(user.id):
         await context.bot.send_message(
             chat.id,
             _(
@@ -193,7 +195,9 @@ async def start_on_theme_link(update: Update, context: BotContext) -> State:
     """`/start <theme>` from a poster's QR code: straight to writing on that theme."""
     slug = context.args[0] if context.args else ""
     user = update.effective_user
-    resident = await context.store.resident(user.id) if user else None
+    resident = (
+        (resident_of_this_update() or await context.store.resident(user.id)) if user else None
+    )
     if context.municipality.theme(slug) is None or resident is None or resident.language is None:
         # A first contact chooses the language first; the theme is offered right after.
         await onboarding.start(update, context)

@@ -23,6 +23,7 @@ from bot.config import LANGUAGES, Settings
 from bot.i18n import translator
 from bot.maintenance import plan_maintenance, register_core_jobs
 from bot.message_log import LoggedRequest
+from bot.ordering import PerChatOrder
 from bot.outbox import Limits, OutboxSender, Sleep
 from bot.persistence import SQLitePersistence
 from bot.scheduler import Scheduler
@@ -47,7 +48,7 @@ def build_application(
     """The bot, ready to initialize. `request`s replace the HTTP transport (tests use a fake).
     Without `background` the outbox and the schedule run only when `settle()` is called."""
     outbound = LoggedRequest(request or HTTPXRequest(connection_pool_size=16))
-    store = Store(settings.database, clock=clock)
+    store = Store(settings.database, clock=clock, synchronous=settings.sqlite_synchronous)
     persistence = SQLitePersistence(store)
     persistence.conversation_idle = timedelta(days=settings.conversation_idle_days)
     builder = (
@@ -62,6 +63,9 @@ def build_application(
         .update_queue(JournalingQueue(store))
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
+        # Polling and webhooks: different chats' updates side by side, each chat's in order, so
+        # a burst from one chat does not hold up everyone else (tests deliver directly).
+        .concurrent_updates(PerChatOrder())
     )
     if rate_limit:
         # Direct replies keep to Telegram's overall limit (≈30 msg/s) and are retried after a

@@ -176,7 +176,7 @@ class _QuietStartUpFailure(logging.Filter):
 async def migrate(settings: Settings) -> int:
     from bot.store import Store
 
-    store = Store(settings.database)
+    store = Store(settings.database, synchronous=settings.sqlite_synchronous)
     try:
         applied_now = await store.open()
         applied = await store.applied_migrations()
@@ -198,7 +198,7 @@ async def export_to_file(settings: Settings, fmt: str, output: Path, language: s
     from bot.export import export_proposals
     from bot.store import Store
 
-    store = Store(settings.database)
+    store = Store(settings.database, synchronous=settings.sqlite_synchronous)
     try:
         # Only reads: a mistyped DATABASE must not become a new, empty database.
         await store.open(must_exist=True)

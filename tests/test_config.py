@@ -24,6 +24,11 @@ def test_defaults_are_liepaja() -> None:
     assert m.meeting_venue.address.startswith("Rožu laukums 5/6")
     assert m.reception_venue.address == "Rožu iela 6, Liepāja, LV-3401"
     assert m.email == "attistiba@liepaja.lv"
+    assert settings.sqlite_synchronous == "FULL"
+    assert (
+        load_settings(environ={"SQLITE_SYNCHRONOUS": "normal"}, env_file=None).sqlite_synchronous
+        == "NORMAL"
+    )
 
 
 def test_env_file_and_environment(tmp_path: Path) -> None:
@@ -47,6 +52,7 @@ def test_env_file_and_environment(tmp_path: Path) -> None:
         ({"BOT_API_URL": "ftp://x"}, "BOT_API_URL"),
         ({"PROPOSALS_PER_DAY": "0"}, "PROPOSALS_PER_DAY"),
         ({"STAFF_TOPICS": "unknown:5"}, "STAFF_TOPICS"),
+        ({"SQLITE_SYNCHRONOUS": "OFF"}, "SQLITE_SYNCHRONOUS"),
         ({"MUNICIPALITY_FILE": "/nonexistent.toml"}, "MUNICIPALITY_FILE"),
     ],
 )

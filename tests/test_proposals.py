@@ -341,3 +341,13 @@ async def test_staff_list_by_status_and_answer_through_the_prompt(tg: Harness) -
     await admin.reply_to(prompt, "We will look at the tram stops in spring.")
     assert anna.last_text.endswith("We will look at the tram stops in spring.")
     assert "LIEP-2027-0002" in anna.last_text
+
+
+async def test_what_the_outbox_sends_is_logged_with_its_settling(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="English", language_code="en")
+    await submit(tg, anna, "en", TEXT["lv"], theme="Mobility")
+    posted = [m for m in tg.staff_chat.messages if m.from_bot]
+    logged = [m for m in await tg.store.conversation_with(tg.staff_chat.id) if m.direction == "out"]
+    assert len(logged) == len(posted) == 1
+    assert logged[0].message_id == posted[0].message_id and "LIEP-2027-0001" in logged[0].text
+    assert set((await tg.store.outbox.counts()).keys()) == {"sent"}

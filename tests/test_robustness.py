@@ -221,3 +221,34 @@ async def test_updates_waiting_in_the_queue_survive_a_crash(tg: Harness) -> None
     size = tg.app.update_queue.qsize()
     await tg.app.update_queue.put(waiting)
     assert tg.app.update_queue.qsize() == size
+
+
+async def test_an_update_costs_two_commits_and_few_trips_to_the_database(tg: Harness) -> None:
+    """The arrival journal commits on its own, then one transaction holds everything else; the
+    bookkeeping around the handlers takes two trips to the database's thread (each ~0.1 ms)."""
+    anna = await tg.onboarded("Anna", language="English")
+    await anna.send("hello")  # her user_data and chat_data are known to be empty from now on
+    db = tg.store.db
+    inner = db._execute
+    trips = 0
+
+    async def counted(fn, *args, **kwargs):
+        nonlocal trips
+        trips += 1
+        return await inner(fn, *args, **kwargs)
+
+    statements: list[str] = []
+    await db.set_trace_callback(statements.append)
+    db._execute = counted
+    try:
+        await anna.send("thanks")  # free text outside any flow: the menu again
+    finally:
+        db._execute = inner
+        await db.set_trace_callback(None)
+    assert "To send this to the Development Office" in anna.last_text
+    assert trips == 2
+    assert [s for s in statements if s in ("BEGIN IMMEDIATE", "COMMIT")] == [
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]
+    assert statements[0].startswith("INSERT INTO update_journal")  # committed by itself

@@ -95,6 +95,20 @@ async def test_sqlite_is_configured_for_a_bot(store: Store) -> None:
     (keys,) = (await store.db.execute_fetchall("PRAGMA foreign_keys"))[0]
     (timeout,) = (await store.db.execute_fetchall("PRAGMA busy_timeout"))[0]
     assert (mode, keys, timeout) == ("wal", 1, 5000)
+    (synchronous,) = (await store.db.execute_fetchall("PRAGMA synchronous"))[0]
+    assert synchronous == 2  # FULL unless NORMAL is asked for
+
+
+async def test_synchronous_normal_on_request(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3", synchronous="NORMAL")
+    await store.open()
+    try:
+        (synchronous,) = (await store.db.execute_fetchall("PRAGMA synchronous"))[0]
+        assert synchronous == 1
+    finally:
+        await store.close()
+    with pytest.raises(ValueError, match="synchronous"):
+        Store(tmp_path / "db.sqlite3", synchronous="OFF")
 
 
 async def test_persistence_round_trip(store: Store) -> None:
@@ -111,6 +125,79 @@ async def test_persistence_round_trip(store: Store) -> None:
     assert await persistence.get_conversations("proposal") == {}
     await persistence.update_user_data(7, {})
     assert await store.data_of("user_data", 7) is None  # no row kept for empty data
+
+
+class Trips:
+    """Counts the store's trips to its connection's thread and the statements SQLite runs."""
+
+    def __init__(self, store: Store) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+        inner = store.db._execute
+
+        async def counted(fn, *args, **kwargs):
+            self.count += 1
+            return await inner(fn, *args, **kwargs)
+
+        store.db._execute = counted
+
+    async def trace(self, store: Store) -> None:
+        await store.db.set_trace_callback(self.statements.append)
+
+    def reset(self) -> None:
+        self.count = 0
+        self.statements.clear()
+
+
+async def test_empty_user_data_is_neither_read_nor_deleted_again(store: Store) -> None:
+    trips = Trips(store)
+    await trips.trace(store)
+    assert await store.data_of("user_data", 7) is None
+    trips.reset()
+    # Known to have no row: no trip for it, and an empty dict needs no DELETE.
+    assert await store.data_of("user_data", 7) is None
+    await store.save_data("user_data", 7, {})
+    assert trips.count == 0
+    # Written data is found again, and deleting it makes it unknown until that commits.
+    await store.save_data("user_data", 7, {"page": 2})
+    assert await store.data_of("user_data", 7) == {"page": 2}
+    await store.save_data("user_data", 7, {})
+    assert await store.data_of("user_data", 7) is None
+    trips.reset()
+    assert await store.data_of("user_data", 7) is None
+    assert trips.count == 0
+
+
+async def test_what_a_rolled_back_unit_read_or_deleted_is_not_remembered(store: Store) -> None:
+    class Boom(Exception):
+        pass
+
+    await store.save_data("chat_data", 9, {"x": 1})
+    with pytest.raises(Boom):
+        async with store.unit_of_work():
+            await store.drop_data("chat_data", 9)
+            raise Boom
+    # The delete was undone, so the row is still there — and still read.
+    assert await store.data_of("chat_data", 9) == {"x": 1}
+    # Found missing, then written, in one unit: the write wins.
+    async with store.unit_of_work():
+        assert await store.data_of("chat_data", 10) is None
+        await store.save_data("chat_data", 10, {"y": 2})
+    assert await store.data_of("chat_data", 10) == {"y": 2}
+
+
+async def test_a_unit_that_only_writes_later_is_one_trip(store: Store) -> None:
+    trips = Trips(store)
+    async with store.unit_of_work():
+        await store.log_message(direction="in", kind="text", chat_id=1, text="a")
+        await store.save_conversation_state("proposal", (1, 1), "text")
+    assert trips.count == 1
+    trips.reset()
+    async with store.unit_of_work():  # nothing at all: no trip
+        pass
+    assert trips.count == 0
+    assert [m.text for m in await store.conversation_with(1)] == ["a"]
+    assert await store.conversation_states("proposal") == {(1, 1): "text"}
 
 
 async def test_specialists(store: Store) -> None:
@@ -178,3 +265,25 @@ async def test_the_proposals_table_allows_exactly_the_statuses_the_code_knows(
     allowed = re.search(r"status\s+TEXT[^(]*CHECK \(status IN \(([^)]*)\)\)", sql, re.S)
     assert allowed is not None
     assert set(re.findall(r"'(\w+)'", allowed.group(1))) == set(statuses.ALL)
+
+
+async def test_rolling_back_to_a_savepoint_drops_the_writes_made_later_since(
+    store: Store,
+) -> None:
+    def begin(connection):
+        store.log_message_in(connection, direction="in", kind="text", chat_id=3, text="in")
+        store.savepoint_in(connection, "handling")
+
+    async with store.transaction(begin):
+        await store.log_message(direction="out", kind="text", chat_id=3, text="before")
+        await store.release("handling")  # (not what the app does; only to have a later write)
+    assert [m.text for m in await store.conversation_with(3)] == ["in", "before"]
+
+    async with store.transaction(begin):
+        await store.log_message(direction="out", kind="text", chat_id=4, text="undone")
+        await store.record_privacy_shown(4)
+        await store.rollback_to("handling")  # a handler failed
+        await store.log_message(direction="out", kind="text", chat_id=4, text="apology")
+        await store.release("handling")
+    assert [m.text for m in await store.conversation_with(4)] == ["apology"]
+    assert [m.text for m in await store.conversation_with(3)] == ["in", "before", "in"]
