@@ -25,6 +25,12 @@ def status_name(tr: Translator, status: str) -> str:
     return tr.gettext(statuses.NAMES.get(status, status))
 
 
+def resident_label(tr: Translator, resident_id: int) -> str:
+    """Who a staff card names: the resident's Telegram id, or "anonymous" for a resident who was
+    forgotten (their records stand under a placeholder with a negative id, meaningless to staff)."""
+    return tr.gettext("anonymous") if resident_id < 0 else str(resident_id)
+
+
 def theme_name(context: BotContext, slug: str, language: str | None = None) -> str:
     theme = context.municipality.theme(slug)
     return theme.name(language or context.language) if theme else slug

@@ -191,7 +191,8 @@ class BotMethods(TelegramState):
         if chat.type == "private":
             status = "kicked" if chat.blocked and user_id == self.bot_id else "member"
         elif user_id == self.bot_id:
-            status = "member" if chat.bot_is_member else "left"
+            # set_member_status(chat, bot_id, "administrator") makes the bot an admin there.
+            status = chat.member_status.get(user_id, "member") if chat.bot_is_member else "left"
         else:
             status = chat.member_status.get(user_id, "member")
         member: dict[str, Any] = {"user": self._user_api(user_id), "status": status}

@@ -22,6 +22,7 @@ from bot import reception
 from bot.app import BotApplication
 from bot.callbacks import Buttons
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
+from bot.proposal_texts import resident_label
 from bot.store_bookings import Booking
 from bot.store_schedule import Job
 
@@ -222,7 +223,7 @@ def staff_card(app: BotApplication, tr: Translator, booking: Booking) -> str:
     ).format(
         id=booking.id,
         when=when(tr, booking.starts_at, booking.ends_at),
-        resident=booking.resident_id,
+        resident=resident_label(tr, booking.resident_id),
         language=booking.language,
         theme=theme_label(app, tr, booking.theme),
         note=booking.note or "—",

@@ -26,6 +26,7 @@ from bot.auth import is_staff, staff_only
 from bot.callbacks import button_args, button_id
 from bot.i18n import N_
 from bot.keyboards import inline_keyboard
+from bot.proposal_texts import resident_label
 from bot.store_bookings import Booking
 from bot.text import send_long
 from handlers.booking_notices import (
@@ -346,7 +347,7 @@ async def agenda(update: Update, context: BotContext) -> None:
     for booking in (b for b in bookings if b.starts_at.astimezone(zone).date() == day):
         time_text = reception_time(context, booking.starts_at)
         lines.append(
-            f"{time_text} · #{booking.id} · {booking.resident_id} · "
+            f"{time_text} · #{booking.id} · {resident_label(context.tr, booking.resident_id)} · "
             f"{theme_label(context.app, context.tr, booking.theme)} · "
             f"{status_name(context.tr, booking.status)}"
             + (f"\n    {booking.note}" if booking.note else "")

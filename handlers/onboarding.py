@@ -184,7 +184,8 @@ def short_privacy_notice(context: BotContext) -> str:
     return _(
         "Privacy in short: {controller} processes what you send here to handle your proposals "
         "and bookings. It is kept for {months} months after your last message. Messages pass "
-        "through Telegram's servers. Full notice: /privacy"
+        "through Telegram's servers. Full notice: /privacy. A copy of your data: /mydata; to "
+        "have it deleted: /forget"
     ).format(controller=municipality.name(context.language), months=municipality.retention_months)
 
 
@@ -210,8 +211,10 @@ async def privacy(update: Update, context: BotContext) -> None:
         "<b>Retention:</b> {months} months after your last message, then deleted.\n\n"
         "<b>Telegram:</b> messages pass through Telegram's servers and are subject to "
         "Telegram's own privacy policy.\n\n"
-        "<b>Your rights:</b> access, correction, erasure, restriction and objection; write to "
-        "{email}. We answer within one month. You may also complain to the Data State "
+        "<b>Your rights:</b> access, correction, erasure, restriction and objection. /mydata "
+        "sends you a copy of everything this bot holds about you; /forget deletes it (your "
+        "proposals stay, anonymous). For anything else write to {email}; we answer within one "
+        "month. You may also complain to the Data State "
         "Inspectorate (www.dvi.gov.lv)."
     ).format(
         controller=municipality.name(lang),

@@ -14,7 +14,7 @@ from telegram.error import BadRequest
 from bot.app import BotContext
 from bot.callbacks import Buttons
 from bot.i18n import STAFF_LANGUAGE, Translator, translator
-from bot.proposal_texts import attachments_summary, status_name, theme_name
+from bot.proposal_texts import attachments_summary, resident_label, status_name, theme_name
 from bot.staff_chat import post_to_staff
 from bot.store_proposals import Attachment, Proposal, ThreadMessage
 from bot.text import split_for_telegram
@@ -47,7 +47,7 @@ def proposal_card(context: BotContext, tr: Translator, proposal: Proposal, attac
         reference=proposal.reference,
         theme=theme_name(context, proposal.theme, tr.language),
         status=status_name(tr, proposal.status),
-        resident=proposal.resident_id,
+        resident=resident_label(tr, proposal.resident_id),
         language=proposal.language,
         date=tr.datetime(proposal.created_at),
         attachments=attachments,

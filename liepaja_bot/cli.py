@@ -35,6 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot against Telegram (needs BOT_TOKEN)")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    check = commands.add_parser(
+        "check", help="check the settings, the database and Telegram; exit 1 if anything fails"
+    )
+    check.add_argument("--offline", action="store_true", help="skip the Telegram checks")
+    backup = commands.add_parser(
+        "backup", help="copy the database into FILE, safely while the bot runs"
+    )
+    backup.add_argument("file", type=Path)
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    restore = commands.add_parser(
+        "restore", help="replace the database with the backup FILE (the bot must be stopped)"
+    )
+    restore.add_argument("file", type=Path)
     demo = commands.add_parser(
         "demo", help="chat with the bot in this terminal, offline, against a fake Telegram"
     )
@@ -63,10 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                 code=2,
             )
 
+    env_file, env_file_required = args.env_file or Path(".env"), args.env_file is not None
+    if args.command == "check":
+        from liepaja_bot.operations import check as run_checks
+
+        logging.basicConfig(level="ERROR")  # its lines are the report; no log chatter
+        return run_checks(env_file, env_file_required, offline=args.offline)
     try:
-        settings = load_settings(
-            env_file=args.env_file or Path(".env"), env_file_required=args.env_file is not None
-        )
+        settings = load_settings(env_file=env_file, env_file_required=env_file_required)
     except ConfigError as error:
         for problem in str(error).splitlines():  # every bad key at once, one line each
             print(f"Configuration error: {problem}", file=sys.stderr)
@@ -89,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             assert export_format is not None
             return asyncio.run(export_to_file(settings, export_format, args.output, args.language))
+        if args.command in ("backup", "restore"):
+            from liepaja_bot import operations
+
+            if args.command == "backup":
+                return asyncio.run(operations.backup(settings, args.file, force=args.force))
+            return asyncio.run(operations.restore(settings, args.file))
         if args.command == "demo":
             from liepaja_bot.demo import run_demo
 
@@ -109,10 +132,7 @@ def fail(message: str, *, code: int = 1) -> int:
 
 
 def run(settings: Settings) -> int:
-    from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
-
-    from liepaja_bot.assembly import build_application
+    from liepaja_bot.operations import Locked, lock_path, take_lock
 
     if not settings.bot_token:
         print(
@@ -121,6 +141,23 @@ def run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        # Held until the process ends: `restore` (and a second `run`) see the bot is running.
+        lock = take_lock(settings.database)
+    except Locked as error:
+        return fail(f"not starting: {error} on {settings.database}")
+    except OSError as error:
+        return fail(f"cannot lock {lock_path(settings.database)}: {error.strerror or error}")
+    with lock:
+        return _run_locked(settings)
+
+
+def _run_locked(settings: Settings) -> int:
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from liepaja_bot.assembly import build_application
+
     app = build_application(settings)
     quiet = _QuietStartUpFailure()
     started = app.post_init

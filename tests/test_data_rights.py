@@ -4,6 +4,7 @@ bytes of the database file, and the retention the privacy notice promises."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from fake_telegram import FakeUser
@@ -107,6 +108,11 @@ async def test_forget_leaves_no_byte_of_the_person(tg: Harness) -> None:
     assert booking is not None
     assert booking.status == "cancelled" and booking.note is None
     assert PHONE not in (card.text or "")
+    # The edited cards say "anonymous" in the staff's language, not the placeholder's id.
+    edited = [m for m in tg.staff_chat.messages if m.text and _("anonymous") in m.text]
+    assert card in edited and len(edited) >= 3  # both proposals' cards and the booking's
+    placeholder_id = re.compile(rf"(?<![\w-]){first.resident_id}(?!\d)")
+    assert not any(placeholder_id.search(m.text or "") for m in tg.staff_chat.messages)
     assert all(NOTE not in (m.text or "") for m in tg.staff_chat.messages)
     assert all(EMAIL not in (m.text or "") for m in tg.staff_chat.messages)
 

@@ -36,6 +36,7 @@ async def test_onboarding_in_each_language(
     # Welcome, the short privacy notice and the menu, all in the chosen language.
     assert t(language, "Language: {language}").format(language=label[2:]) in texts
     assert "/privacy" in texts and "24" in texts
+    assert "/mydata" in texts and "/forget" in texts
     assert resident.last.buttons[0] == [t(language, MENU)]
     assert (await tg.store.resident(resident.id)).language == language
     # The chat's command menu follows the choice.
@@ -68,6 +69,7 @@ async def test_privacy_and_help(tg: Harness) -> None:
     notice = anna.last_text
     assert "Liepāja City Municipality" in notice and "attistiba@liepaja.lv" in notice
     assert "Telegram" in notice and "24 months" in notice
+    assert "/mydata" in notice and "/forget" in notice
     await anna.press("❓ Help")
     assert "/propose" in anna.last_text and "Rožu iela 6, Liepāja, LV-3401" in anna.last_text
 
