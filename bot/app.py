@@ -192,8 +192,10 @@ class BotApplication(Application):
                 return False, None
             resident = None
             if person is not None:
-                resident = store.resident_seen_in(connection, person.id, person.language_code)
-            store.log_message_in(connection, **inbound)  # kept if a handler fails
+                resident = store.residents.resident_seen_in(
+                    connection, person.id, person.language_code
+                )
+            store.messages.log_message_in(connection, **inbound)  # kept if a handler fails
             store.savepoint_in(connection, "handling")
             return True, resident
 

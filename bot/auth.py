@@ -24,7 +24,7 @@ def is_admin(context: BotContext, user_id: int) -> bool:
 
 
 async def is_staff(context: BotContext, user_id: int) -> bool:
-    return is_admin(context, user_id) or await context.store.is_specialist(user_id)
+    return is_admin(context, user_id) or await context.store.staff.is_specialist(user_id)
 
 
 def staff_only(handler: Handler[R]) -> Handler[R | None]:

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.i18n import N_, Translator, translator
 from bot.proposal_texts import status_name
 from bot.store import Store
-from bot.store_proposals import ExportRow, ThreadMessage
+from bot.store.proposals import ExportRow, ThreadMessage
 
 FORMATS = ("csv", "xlsx")
 COLUMNS = (
@@ -51,7 +51,7 @@ async def export_rows(
         )
 
     row: ExportRow
-    async for row in store.proposals_for_export():
+    async for row in store.proposals.proposals_for_export():
         p = row.proposal
         theme = settings.municipality.theme(p.theme)
         yield [

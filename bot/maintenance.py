@@ -9,8 +9,8 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.store_privacy import months_before
-from bot.store_schedule import Job
+from bot.store.privacy import months_before
+from bot.store.schedule import Job
 
 if TYPE_CHECKING:
     from bot.app import BotApplication
@@ -47,7 +47,7 @@ async def run_maintenance(app: BotApplication, job: Job) -> None:
     now = app.clock()
     store = app.store
     idle_since = now - timedelta(days=app.settings.conversation_idle_days)
-    dropped = await store.forget_idle_conversations(idle_since)
+    dropped = await store.conversations.forget_idle_conversations(idle_since)
     ids = await store.journal.forget_handled_before(now - KEEP_HANDLED_IDS)
     rows = await store.outbox.forget_settled_before(now - KEEP_SETTLED_OUTBOX)
     log.info("maintenance: %s idle states, %s update ids, %s outbox rows", dropped, ids, rows)

@@ -149,7 +149,7 @@ async def _log_outbound(store: Store, kind: str, message: dict[str, Any]) -> Non
         details["venue"] = {"title": venue.get("title"), "address": venue.get("address")}
     if location := message.get("location"):
         details["location"] = location
-    await store.log_message(
+    await store.messages.log_message(
         direction="out",
         kind=kind,
         chat_id=message.get("chat", {}).get("id"),

@@ -30,7 +30,7 @@ from bot.clock import Clock
 from bot.i18n import STAFF_LANGUAGE, translator
 from bot.message_log import Outbound, holding_outbound, record_held
 from bot.store import Store
-from bot.store_outbox import Delivery
+from bot.store.outbox import Delivery
 
 log = logging.getLogger(__name__)
 

@@ -49,25 +49,27 @@ class SQLitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         return {}  # loaded per chat in refresh_chat_data
 
     async def get_bot_data(self) -> dict[str, Any]:
-        return await self.store.bot_data()
+        return await self.store.conversations.bot_data()
 
     async def get_callback_data(self) -> CDCData | None:
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
         since = self.store.clock() - self.conversation_idle
-        return await self.store.conversation_states(name, active_since=since)
+        return await self.store.conversations.conversation_states(name, active_since=since)
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        await self._noting_failure(self.store.save_conversation_state(name, key, new_state))
+        await self._noting_failure(
+            self.store.conversations.save_conversation_state(name, key, new_state)
+        )
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
-        await self._noting_failure(self.store.save_data("user_data", user_id, data))
+        await self._noting_failure(self.store.conversations.save_data("user_data", user_id, data))
 
     async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
-        await self._noting_failure(self.store.save_data("chat_data", chat_id, data))
+        await self._noting_failure(self.store.conversations.save_data("chat_data", chat_id, data))
 
     async def _noting_failure(self, write: Awaitable[None]) -> None:
         try:
@@ -77,26 +79,26 @@ class SQLitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
             raise
 
     async def update_bot_data(self, data: dict[str, Any]) -> None:
-        await self.store.save_bot_data(data)
+        await self.store.conversations.save_bot_data(data)
 
     async def update_callback_data(self, data: CDCData) -> None:
         """Not used: callback_data is not persisted (see __init__)."""
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self.store.drop_data("user_data", user_id)
+        await self.store.conversations.drop_data("user_data", user_id)
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await self.store.drop_data("chat_data", chat_id)
+        await self.store.conversations.drop_data("chat_data", chat_id)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
         # PTB hands us the in-memory dict; an empty one has not been loaded yet (or is empty in
         # the store too, which a second lookup costs little to confirm).
         if not user_data:
-            user_data.update(await self.store.data_of("user_data", user_id) or {})
+            user_data.update(await self.store.conversations.data_of("user_data", user_id) or {})
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[str, Any]) -> None:
         if not chat_data:
-            chat_data.update(await self.store.data_of("chat_data", chat_id) or {})
+            chat_data.update(await self.store.conversations.data_of("chat_data", chat_id) or {})
 
     async def refresh_bot_data(self, bot_data: dict[str, Any]) -> None:
         """bot_data is loaded once at start-up and only this process writes it."""

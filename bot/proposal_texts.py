@@ -7,7 +7,7 @@ import logging
 from bot import statuses
 from bot.app import BotContext
 from bot.i18n import N_, Translator, translator
-from bot.store_proposals import Attachment, Proposal
+from bot.store.proposals import Attachment, Proposal
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ async def notify_resident(
     staff member's), in the transaction of the change it reports. `text_for` is an untranslated
     msgid marked with N_; `key` names the change, so a replay cannot queue it twice. If the
     resident has blocked the bot, the sender tells the staff chat."""
-    resident = await context.store.resident(proposal.resident_id)
+    resident = await context.store.residents.resident(proposal.resident_id)
     tr = translator(resident.language if resident else proposal.language, context.settings.timezone)
     values = {"reference": proposal.reference, **values}
     if "status" in values:

@@ -1,6 +1,6 @@
 """The scheduler: runs the stored schedule's jobs when they come due.
 
-Jobs are rows (bot/store_schedule.py); a job kind is a coroutine registered by name. Each job
+Jobs are rows (bot/store/schedule.py); a job kind is a coroutine registered by name. Each job
 runs in one transaction with its own completion, so what it enqueues in the outbox and its being
 done commit together: a crash mid-job runs it again, whole, on the next start. Time comes from
 the injected clock and sleep; tests move the clock and call `run_due()`.
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.store import Store
-from bot.store_schedule import Job
+from bot.store.schedule import Job
 
 if TYPE_CHECKING:
     from bot.app import BotApplication

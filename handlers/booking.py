@@ -29,7 +29,7 @@ from bot import reception
 from bot.app import BotContext
 from bot.callbacks import Buttons, button_args, button_id
 from bot.i18n import N_
-from bot.store_bookings import Refusal
+from bot.store.bookings import Refusal
 from handlers.booking_notices import (
     place,
     plan_expiry,

@@ -23,8 +23,8 @@ from bot.app import BotApplication
 from bot.callbacks import Buttons
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
 from bot.proposal_texts import resident_label
-from bot.store_bookings import Booking
-from bot.store_schedule import Job
+from bot.store.bookings import Booking
+from bot.store.schedule import Job
 
 PREFIX = "bd:"
 BUTTONS = Buttons(PREFIX, audience="staff")
@@ -71,7 +71,7 @@ def status_name(tr: Translator, status: str) -> str:
 
 async def resident_translator(app: BotApplication, booking: Booking) -> Translator:
     """The resident's language now (they may have changed it since they booked)."""
-    resident = await app.store.resident(booking.resident_id)
+    resident = await app.store.residents.resident(booking.resident_id)
     language = resident.language if resident and resident.language else booking.language
     return translator(language, app.settings.timezone)
 

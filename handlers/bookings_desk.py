@@ -27,7 +27,7 @@ from bot.callbacks import button_args, button_id
 from bot.i18n import N_
 from bot.keyboards import inline_keyboard
 from bot.proposal_texts import resident_label
-from bot.store_bookings import Booking
+from bot.store.bookings import Booking
 from bot.text import send_long
 from handlers.booking_notices import (
     BUTTONS,

@@ -13,7 +13,7 @@ from bot.app import BotContext
 from bot.auth import staff_only
 from bot.callbacks import button_id
 from bot.i18n import STAFF_LANGUAGE, translator
-from bot.store_meetings import Meeting
+from bot.store.meetings import Meeting
 from handlers.meeting_notices import STAFF_BUTTONS, keyboard, meeting_text, say, start_broadcast
 
 BUTTONS = STAFF_BUTTONS

@@ -26,7 +26,8 @@ from telegram.ext import ConversationHandler
 from bot.app import BotContext
 from bot.callbacks import Buttons, button_args
 from bot.proposal_texts import TEXT_MAX, TEXT_MIN, attachments_summary, theme_name
-from bot.store_proposals import MAX_ATTACHMENTS, Attachment, Draft
+from bot.store.drafts import Draft
+from bot.store.proposals import MAX_ATTACHMENTS, Attachment
 from bot.text import escape, send_long
 
 NAME = "proposal"
@@ -59,7 +60,7 @@ async def text_received(update: Update, context: BotContext) -> State:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     text = (message.text or message.caption or "").strip()
-    await context.store.save_draft(user.id, text=text)
+    await context.store.drafts.save_draft(user.id, text=text)
     if message.photo or message.document:
         await add_attachment(context, user.id, message)
     if not await text_length_ok(context, message, text):
@@ -160,7 +161,7 @@ async def add_attachment(context: BotContext, user_id: int, message: Message) ->
     attachment = attachment_of(message)
     if attachment is None:
         return None
-    return await context.store.add_draft_attachment(user_id, attachment)
+    return await context.store.drafts.add_draft_attachment(user_id, attachment)
 
 
 async def attachment_received(update: Update, context: BotContext) -> State:
@@ -246,7 +247,7 @@ async def contact_shared(update: Update, context: BotContext) -> State:
             reply_markup=contact_keyboard(context),
         )
         return CONTACT
-    await context.store.save_draft(user.id, phone=message.contact.phone_number)
+    await context.store.drafts.save_draft(user.id, phone=message.contact.phone_number)
     return await ask_consent(update, context)
 
 
@@ -257,7 +258,7 @@ async def contact_typed(update: Update, context: BotContext) -> State:
     assert message is not None and user is not None and message.text is not None
     text = message.text.strip()
     if text == _("Skip"):
-        await context.store.save_draft(user.id, phone=None, email=None, wants_contact=0)
+        await context.store.drafts.save_draft(user.id, phone=None, email=None, wants_contact=0)
         return await show_preview(update, context, remove_keyboard=True)
     try:
         email = validate_email(text, check_deliverability=False).normalized
@@ -270,7 +271,7 @@ async def contact_typed(update: Update, context: BotContext) -> State:
             reply_markup=contact_keyboard(context),
         )
         return CONTACT
-    await context.store.save_draft(user.id, email=email)
+    await context.store.drafts.save_draft(user.id, email=email)
     return await ask_consent(update, context)
 
 
@@ -311,10 +312,10 @@ async def consent_given(update: Update, context: BotContext) -> State:
     assert query is not None and user is not None
     await query.answer()
     if button_args(context) == ("1",):
-        await context.store.save_draft(user.id, wants_contact=1)
+        await context.store.drafts.save_draft(user.id, wants_contact=1)
     else:
         # Contact details kept without consent would be data we may not use: drop them.
-        await context.store.save_draft(user.id, wants_contact=0, phone=None, email=None)
+        await context.store.drafts.save_draft(user.id, wants_contact=0, phone=None, email=None)
     return await show_preview(update, context)
 
 
@@ -354,7 +355,7 @@ async def show_preview(
     _ = context.gettext
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    draft = await context.store.draft_of(user.id)
+    draft = await context.store.drafts.draft_of(user.id)
     if draft is None:
         return END
     if remove_keyboard:
@@ -400,7 +401,7 @@ async def edited_text_received(update: Update, context: BotContext) -> State:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
     text = (message.text or "").strip()
-    await context.store.save_draft(user.id, text=text)
+    await context.store.drafts.save_draft(user.id, text=text)
     if not await text_length_ok(context, message, text):
         return EDIT_TEXT
     return await show_preview(update, context)

@@ -19,8 +19,8 @@ from bot.app import BotApplication, BotContext
 from bot.callbacks import Buttons
 from bot.config import LANGUAGES
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
-from bot.store_meetings import Broadcast, Meeting
-from bot.store_schedule import Job
+from bot.store.meetings import Broadcast, Meeting
+from bot.store.schedule import Job
 from handlers.booking_notices import when
 
 RESIDENT_BUTTONS = Buttons("mt:", audience="resident")

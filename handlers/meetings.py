@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.app import BotContext
 from bot.callbacks import button_args, button_id
 from bot.i18n import N_
-from bot.store_meetings import ALL_THEMES
+from bot.store.meetings import ALL_THEMES
 from handlers.booking_notices import when
 from handlers.meeting_notices import (
     RESIDENT_BUTTONS,

@@ -26,7 +26,7 @@ from bot.auth import staff_only
 from bot.callbacks import button_args, button_id
 from bot.i18n import N_
 from bot.meetings_ics import DESCRIPTION_MAX, parse_when
-from bot.store_meetings import Meeting
+from bot.store.meetings import Meeting
 from handlers.booking_notices import when
 from handlers.broadcast_desk import offer_broadcast
 from handlers.flows import end_flows

@@ -39,7 +39,7 @@ async def resolve_language(update: Update, context: BotContext) -> None:
     if user is None or user.is_bot:
         return
     # The update's bookkeeping has just met the resident; read the row again only if not.
-    resident = resident_of_this_update() or await context.store.resident(user.id)
+    resident = resident_of_this_update() or await context.store.residents.resident(user.id)
     language = resident.language if resident else None
     context.use_language(language or negotiate(user.language_code))
 
@@ -115,7 +115,7 @@ async def note_block_status(update: Update, context: BotContext) -> None:
     member = update.my_chat_member
     if member is not None and member.chat.type == ChatType.PRIVATE:
         blocked = member.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-        await context.store.set_reachable(member.chat.id, not blocked)
+        await context.store.residents.set_reachable(member.chat.id, not blocked)
     raise ApplicationHandlerStop
 
 

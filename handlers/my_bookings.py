@@ -12,7 +12,7 @@ from bot import reception
 from bot.app import BotContext
 from bot.callbacks import Buttons, button_id
 from bot.i18n import N_
-from bot.store_bookings import Booking
+from bot.store.bookings import Booking
 from handlers.booking_notices import call_off_jobs, place, queue_card_update, status_name, when
 from handlers.menu import main_menu
 

@@ -2,7 +2,7 @@
 (GDPR art. 15); /forget, once confirmed, deletes it (art. 17).
 
 Forgetting keeps the proposals for the development programme as anonymous records (see
-bot/store_privacy.py); the staff chat's cards that showed contact details or a booking's note
+bot/store/privacy.py); the staff chat's cards that showed contact details or a booking's note
 are edited to show them no more, and an active booking is cancelled. Staff cannot undo it. The
 handlers come first in their group, so that they work in the middle of any other flow.
 """
@@ -106,7 +106,7 @@ async def forget(update: Update, context: BotContext) -> None:
         if booking is not None and booking_id != forgotten.active_booking_id:
             await queue_card_update(context.app, booking)
     for proposal_id in forgotten.cards_to_redo:
-        proposal = await store.proposal(proposal_id)
+        proposal = await store.proposals.proposal(proposal_id)
         if proposal is not None:
             await queue_card_refresh(context, proposal)
 

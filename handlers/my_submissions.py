@@ -23,7 +23,7 @@ from bot.callbacks import Buttons, button_args, button_id
 from bot.i18n import N_
 from bot.keyboards import page_count, paging_row
 from bot.proposal_texts import TEXT_MAX, attachments_summary, status_name, theme_name
-from bot.store_proposals import Proposal
+from bot.store.proposals import Proposal
 from bot.text import escape, send_long, shorten
 from handlers.flows import end_flows
 from handlers.menu import MenuEntry, main_menu
@@ -53,7 +53,7 @@ async def show_list(update: Update, context: BotContext) -> None:
         page = button_id(context) if button_args(context) else 0
     if page == 0:
         await show_active_booking(update, context)
-    total = await context.store.count_proposals_of(user.id)
+    total = await context.store.proposals.count_proposals_of(user.id)
     if total == 0:
         await context.bot.send_message(
             chat.id,
@@ -61,7 +61,9 @@ async def show_list(update: Update, context: BotContext) -> None:
             reply_markup=main_menu(context),
         )
         return
-    proposals = await context.store.proposals_of(user.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    proposals = await context.store.proposals.proposals_of(
+        user.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
     rows = [
         [
             InlineKeyboardButton(
@@ -103,7 +105,7 @@ async def own_proposal(update: Update, context: BotContext) -> Proposal | None:
     """The proposal a button names, if it is the presser's own; else says it is not there."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    proposal = await context.store.proposal(button_id(context))
+    proposal = await context.store.proposals.proposal(button_id(context))
     if proposal is None or proposal.resident_id != user.id:
         await query.answer(context.gettext("This proposal is not available."), show_alert=True)
         return None
@@ -120,8 +122,8 @@ async def open_one(update: Update, context: BotContext) -> None:
     assert query is not None and chat is not None
     await query.answer()
     tr = context.tr
-    attachments = await context.store.attachments_of(proposal.id)
-    history = await context.store.status_history_of(proposal.id)
+    attachments = await context.store.proposals.attachments_of(proposal.id)
+    history = await context.store.proposals.status_history_of(proposal.id)
     reason = next((h.reason for h in reversed(history) if h.reason), None)
     lines = [
         _("<b>{reference}</b> · {theme}").format(
@@ -137,7 +139,7 @@ async def open_one(update: Update, context: BotContext) -> None:
             _("Attachments: {attachments}").format(attachments=attachments_summary(tr, attachments))
         )
     lines += ["", escape(proposal.text)]
-    thread = await context.store.thread_of(proposal.id)
+    thread = await context.store.proposals.thread_of(proposal.id)
     for entry in thread:
         who = _("Development Office") if entry.author == "staff" else _("You")
         lines += ["", f"<b>{who}</b>, {tr.datetime(entry.created_at)}:", escape(entry.text)]
@@ -200,7 +202,7 @@ async def withdraw(update: Update, context: BotContext) -> None:
         return
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
-    withdrawn = await context.store.withdraw_proposal(proposal.id, user.id)
+    withdrawn = await context.store.proposals.withdraw_proposal(proposal.id, user.id)
     await query.answer()
     if withdrawn is None:
         await context.bot.send_message(
@@ -251,7 +253,7 @@ async def ask_follow_up(update: Update, context: BotContext) -> str | int:
         ),
     )
     # A reply to this prompt reaches the follow-up even if another flow started meanwhile.
-    await context.store.record_prompt(
+    await context.store.proposals.record_prompt(
         chat.id, prompt.message_id, "follow_up", proposal.id, version=None
     )
     return WRITING
@@ -271,7 +273,11 @@ async def follow_up_received(update: Update, context: BotContext) -> str | int:
         )
         return WRITING
     proposal_id = context.user_data.get(FOLLOW_UP)
-    proposal = await context.store.proposal(proposal_id) if isinstance(proposal_id, int) else None
+    proposal = (
+        await context.store.proposals.proposal(proposal_id)
+        if isinstance(proposal_id, int)
+        else None
+    )
     return await add_follow_up(update, context, proposal, text)
 
 
@@ -286,7 +292,7 @@ async def add_follow_up(
         context.user_data.pop(FOLLOW_UP, None)
         await message.reply_text(_("This proposal is not available."))
         return END
-    entry = await context.store.add_to_thread(
+    entry = await context.store.proposals.add_to_thread(
         proposal.id, author="resident", author_id=user.id, text=text
     )
     context.user_data.pop(FOLLOW_UP, None)
@@ -316,7 +322,7 @@ async def reply_to_prompt(update: Update, context: BotContext) -> None:
         return
     replied = message.reply_to_message
     from_bot = replied.from_user is not None and replied.from_user.is_bot
-    prompt = await context.store.prompt_at(
+    prompt = await context.store.proposals.prompt_at(
         chat.id, replied.message_id, sent_text=replied.text if from_bot else None
     )
     if prompt is None or prompt.kind != "follow_up":
@@ -331,7 +337,9 @@ async def reply_to_prompt(update: Update, context: BotContext) -> None:
             )
         )
     else:
-        await add_follow_up(update, context, await context.store.proposal(prompt.proposal_id), text)
+        await add_follow_up(
+            update, context, await context.store.proposals.proposal(prompt.proposal_id), text
+        )
     raise ApplicationHandlerStop
 
 

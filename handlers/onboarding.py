@@ -76,7 +76,7 @@ async def start(update: Update, context: BotContext) -> None:
         # Kept (persisted) until the resident has chosen a language; see deep_link_offer().
         context.user_data[PENDING_PAYLOAD] = context.args[0]
     # Met at the start of this update (nothing changed it since); read only if not.
-    resident = resident_of_this_update() or await context.store.resident(user.id)
+    resident = resident_of_this_update() or await context.store.residents.resident(user.id)
     if resident is None or resident.language is None:
         await message.reply_text(
             language_question(context),
@@ -108,7 +108,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     if language not in LANGUAGES:
         await query.answer()
         return
-    await context.store.set_language(user.id, language)
+    await context.store.residents.set_language(user.id, language)
     _ = context.use_language(language).gettext
     await query.answer()
     await query.edit_message_text(
@@ -116,7 +116,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     )
     await set_chat_commands(context, user.id)
     # Whether the privacy notice was shown: the language just set does not change that.
-    resident = resident_of_this_update() or await context.store.resident(user.id)
+    resident = resident_of_this_update() or await context.store.residents.resident(user.id)
     await welcome(update, context, first_time=resident is None or not resident.privacy_shown)
 
 
@@ -145,7 +145,7 @@ async def welcome(update: Update, context: BotContext, *, first_time: bool) -> N
             ).format(programme=municipality.programme(lang)),
         )
         await context.bot.send_message(chat.id, short_privacy_notice(context))
-        await context.store.record_privacy_shown(user.id)
+        await context.store.residents.record_privacy_shown(user.id)
     await show_main_menu(update, context)
     await deep_link_offer(update, context)
 

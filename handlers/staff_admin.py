@@ -23,7 +23,7 @@ from handlers.commands import staff_command_menu
 async def list_staff(update: Update, context: BotContext) -> None:
     """/staff: the admins and specialists."""
     _ = context.gettext
-    specialists = await context.store.specialists()
+    specialists = await context.store.staff.specialists()
     lines = [
         _("Admins: {ids}").format(
             ids=", ".join(map(str, sorted(context.settings.admin_ids))) or "—"
@@ -56,7 +56,7 @@ async def add_staff(update: Update, context: BotContext) -> None:
             _("Send it as /addstaff 123456789 — the person's Telegram id (they get it with /myid).")
         )
         return
-    if await context.store.add_specialist(user_id, added_by=admin.id):
+    if await context.store.staff.add_specialist(user_id, added_by=admin.id):
         await message.reply_text(_("{id} is now a specialist.").format(id=user_id))
         await post_to_staff(
             context,
@@ -80,7 +80,7 @@ async def remove_staff(update: Update, context: BotContext) -> None:
     if user_id is None:
         await message.reply_text(_("Send it as /removestaff 123456789."))
         return
-    if await context.store.remove_specialist(user_id):
+    if await context.store.staff.remove_specialist(user_id):
         await message.reply_text(_("{id} is no longer a specialist.").format(id=user_id))
         await post_to_staff(
             context,
@@ -116,10 +116,10 @@ async def unban(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    if user_id is None or not await context.store.is_banned(user_id):
+    if user_id is None or not await context.store.residents.is_banned(user_id):
         await message.reply_text(_("Send it as /unban 123456789 (a banned resident's id)."))
         return
-    await context.store.unban_resident(user_id)
+    await context.store.residents.unban_resident(user_id)
     await message.reply_text(_("{id} may submit proposals again.").format(id=user_id))
 
 
@@ -140,7 +140,7 @@ async def conversation(update: Update, context: BotContext) -> None:
 async def send_transcript(context: BotContext, chat_id: int, user_id: int) -> None:
     """Sends a resident's whole logged conversation to `chat_id` as a text file."""
     _ = context.gettext
-    log = await context.store.conversation_with(user_id)
+    log = await context.store.messages.conversation_with(user_id)
     if not log:
         await context.bot.send_message(chat_id, _("No messages with {id}.").format(id=user_id))
         return

@@ -34,7 +34,7 @@ PAGE_SIZE = 8
 async def list_themes(update: Update, context: BotContext) -> None:
     """/proposals: open proposals per theme and per status, as buttons that open lists."""
     _ = context.gettext
-    counts = await context.store.open_proposal_counts()
+    counts = await context.store.proposals.open_proposal_counts()
     total = sum(counts.values())
     per_theme: dict[str, int] = {}
     per_status: dict[str, int] = {}
@@ -77,7 +77,7 @@ async def list_page(update: Update, context: BotContext) -> None:
     theme = None if theme_key == "all" else theme_key
     status = status_key if status_key in statuses.OPEN else None
     page = int(page_text)
-    proposals, total = await context.store.open_proposals(
+    proposals, total = await context.store.proposals.open_proposals(
         theme=theme, status=status, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     await query.answer()
@@ -125,15 +125,15 @@ async def open_proposal(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     tr = context.tr
-    attachments = await context.store.attachments_of(proposal.id)
+    attachments = await context.store.proposals.attachments_of(proposal.id)
     lines = [proposal_card(context, tr, proposal, attachments_summary(tr, attachments))]
-    thread = await context.store.thread_of(proposal.id)
+    thread = await context.store.proposals.thread_of(proposal.id)
     if thread:
         lines.append("")
         for entry in thread:
             who = _("Office") if entry.author == "staff" else _("Resident")
             lines.append(f"— {tr.datetime(entry.created_at)} · {who}: {entry.text}")
-    history = await context.store.status_history_of(proposal.id)
+    history = await context.store.proposals.status_history_of(proposal.id)
     lines.append("")
     lines.append(
         _("History: {changes}").format(
@@ -177,7 +177,7 @@ async def whole_conversation(update: Update, context: BotContext) -> None:
 async def list_templates(update: Update, context: BotContext) -> None:
     """/templates: the saved answers."""
     _ = context.gettext
-    templates = await context.store.answer_templates()
+    templates = await context.store.staff.answer_templates()
     lines = [f"{t.id}. {t.title}: {t.text}" for t in templates] or [_("No saved answers yet.")]
     lines.append("")
     lines.append(_("Add: /addtemplate Title | Text · delete: /deltemplate <number>"))
@@ -196,7 +196,7 @@ async def add_template(update: Update, context: BotContext) -> None:
     if not bar or not title.strip() or not text.strip() or len(text.strip()) > ANSWER_MAX:
         await message.reply_text(_("Send it as /addtemplate Title | The text of the answer"))
         return
-    number = await context.store.add_answer_template(title.strip(), text.strip(), by=user.id)
+    number = await context.store.staff.add_answer_template(title.strip(), text.strip(), by=user.id)
     await message.reply_text(_("Saved answer {id} added.").format(id=number))
 
 
@@ -206,7 +206,7 @@ async def delete_template(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     arg = context.args[0] if context.args else ""
-    if arg.isdigit() and await context.store.delete_answer_template(int(arg)):
+    if arg.isdigit() and await context.store.staff.delete_answer_template(int(arg)):
         await message.reply_text(_("Saved answer {id} deleted.").format(id=arg))
     else:
         await message.reply_text(_("Send it as /deltemplate <number> (see /templates)."))

@@ -16,7 +16,7 @@ from bot.callbacks import Buttons
 from bot.i18n import STAFF_LANGUAGE, Translator, translator
 from bot.proposal_texts import attachments_summary, resident_label, status_name, theme_name
 from bot.staff_chat import post_to_staff
-from bot.store_proposals import Attachment, Proposal, ThreadMessage
+from bot.store.proposals import Attachment, Proposal, ThreadMessage
 from bot.text import split_for_telegram
 
 PREFIX = "sp:"
@@ -89,7 +89,7 @@ async def post_new_proposal(context: BotContext, proposal: Proposal) -> None:
     if chat_id is None:
         return
     tr = staff_translator(context)
-    attachments = await context.store.attachments_of(proposal.id)
+    attachments = await context.store.proposals.attachments_of(proposal.id)
     parts = split_for_telegram(
         "🆕 " + proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
     )
@@ -173,7 +173,7 @@ async def post_withdrawal(context: BotContext, proposal: Proposal) -> None:
         tr.gettext("↩️ The resident withdrew {reference}.").format(reference=proposal.reference),
         topic_id=topic,
     )
-    attachments = await context.store.attachments_of(proposal.id)
+    attachments = await context.store.proposals.attachments_of(proposal.id)
     text = proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
     # Editing without reply_markup takes the buttons away.
     await context.store.outbox.enqueue(
@@ -194,7 +194,7 @@ async def queue_card_refresh(context: BotContext, proposal: Proposal) -> None:
     if chat_id is None:
         return
     tr = staff_translator(context)
-    attachments = await context.store.attachments_of(proposal.id)
+    attachments = await context.store.proposals.attachments_of(proposal.id)
     payload: dict[str, Any] = {
         "text": split_for_telegram(
             "🆕 " + proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
@@ -213,7 +213,7 @@ async def refresh_card(context: BotContext, message: Message | None, proposal: P
     if message is None:
         return
     tr = context.tr
-    attachments = await context.store.attachments_of(proposal.id)
+    attachments = await context.store.proposals.attachments_of(proposal.id)
     text = split_for_telegram(
         proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
     )[0]

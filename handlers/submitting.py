@@ -22,7 +22,7 @@ from bot.app import BotContext, resident_of_this_update
 from bot.callbacks import button_args
 from bot.i18n import N_
 from bot.proposal_texts import TEXT_MAX, TEXT_MIN, theme_name
-from bot.store_proposals import Draft
+from bot.store.drafts import Draft
 from bot.text import shorten
 from handlers import onboarding
 from handlers.draft_steps import (
@@ -74,7 +74,11 @@ async def may_submit(update: Update, context: BotContext) -> bool:
         return False
     # The resident row this update met (in this very transaction) says whether they are banned.
     resident = resident_of_this_update()
-    if resident.banned if resident is not None else await context.store.is_banned(user.id):
+    if (
+        resident.banned
+        if resident is not None
+        else await context.store.residents.is_banned(user.id)
+    ):
         await context.bot.send_message(
             chat.id,
             _(
@@ -89,7 +93,7 @@ async def may_submit(update: Update, context: BotContext) -> bool:
         tzinfo=context.settings.timezone,
     )
     cap = context.settings.proposals_per_day
-    if await context.store.count_proposals_since(user.id, midnight) >= cap:
+    if await context.store.proposals.count_proposals_since(user.id, midnight) >= cap:
         await context.bot.send_message(
             chat.id,
             context.ngettext(
@@ -127,7 +131,7 @@ async def ask_theme(update: Update, context: BotContext) -> State:
         return END
     _ = context.gettext
     user = update.effective_user
-    draft = await context.store.draft_of(user.id) if user else None
+    draft = await context.store.drafts.draft_of(user.id) if user else None
     if draft is not None and draft.text:
         return await offer_draft(update, context, draft)
     return await show_themes(update, context)
@@ -161,7 +165,7 @@ async def resume_draft(update: Update, context: BotContext) -> State:
     assert query is not None
     await query.answer()
     user = update.effective_user
-    draft = await context.store.draft_of(user.id) if user else None
+    draft = await context.store.drafts.draft_of(user.id) if user else None
     if draft is None:
         return await show_themes(update, context)
     if not draft.text or not (TEXT_MIN <= len(draft.text) <= TEXT_MAX):
@@ -173,7 +177,7 @@ async def start_anew(update: Update, context: BotContext) -> State:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     await query.answer()
-    await context.store.discard_draft(user.id)
+    await context.store.drafts.discard_draft(user.id)
     return await show_themes(update, context)
 
 
@@ -196,7 +200,9 @@ async def start_on_theme_link(update: Update, context: BotContext) -> State:
     slug = context.args[0] if context.args else ""
     user = update.effective_user
     resident = (
-        (resident_of_this_update() or await context.store.resident(user.id)) if user else None
+        (resident_of_this_update() or await context.store.residents.resident(user.id))
+        if user
+        else None
     )
     if context.municipality.theme(slug) is None or resident is None or resident.language is None:
         # A first contact chooses the language first; the theme is offered right after.
@@ -205,7 +211,7 @@ async def start_on_theme_link(update: Update, context: BotContext) -> State:
     if not await may_submit(update, context):
         return END
     end_flows(update, context.application, keep=NAME)
-    draft = await context.store.draft_of(resident.user_id)
+    draft = await context.store.drafts.draft_of(resident.user_id)
     if draft is not None and draft.text:
         return await offer_draft(update, context, draft)
     return await begin_draft(update, context, slug)
@@ -215,7 +221,7 @@ async def theme_pressed_outside_flow(update: Update, context: BotContext) -> Sta
     """A theme button from an older message (after a restart, or after the flow ended): starts
     a draft — unless there is an unfinished one, which a stale button must never overwrite."""
     user = update.effective_user
-    draft = await context.store.draft_of(user.id) if user else None
+    draft = await context.store.drafts.draft_of(user.id) if user else None
     if draft is not None and draft.text:
         query = update.callback_query
         assert query is not None
@@ -245,7 +251,7 @@ async def begin_draft(
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     if not keep_text:
-        await context.store.start_draft(user.id, slug)
+        await context.store.drafts.start_draft(user.id, slug)
     _ = context.gettext
     theme = context.municipality.theme(slug)
     assert theme is not None
@@ -287,14 +293,14 @@ async def submit(update: Update, context: BotContext) -> State:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
     await query.answer()
-    draft = await context.store.draft_of(user.id)
+    draft = await context.store.drafts.draft_of(user.id)
     if draft is None or not draft.text or not (TEXT_MIN <= len(draft.text) <= TEXT_MAX):
         await context.bot.send_message(chat.id, _("This draft is no longer there."))
         return END
     if not await may_submit(update, context):
         return END
     year = context.now().astimezone(context.settings.timezone).year
-    proposal = await context.store.submit_draft(
+    proposal = await context.store.drafts.submit_draft(
         user.id,
         language=context.language,
         year=year,
@@ -332,7 +338,7 @@ async def cancel(update: Update, context: BotContext) -> State:
         await update.callback_query.answer()
     end_flows(update, context.application, keep=NAME)
     if user is not None:
-        await context.store.discard_draft(user.id)
+        await context.store.drafts.discard_draft(user.id)
     if chat is not None:
         await context.bot.send_message(
             chat.id, _("Cancelled. Nothing was sent."), reply_markup=ReplyKeyboardRemove()

@@ -27,7 +27,7 @@ from bot.auth import staff_only
 from bot.callbacks import button_args, button_id
 from bot.i18n import N_
 from bot.proposal_texts import notify_resident, status_name
-from bot.store_proposals import Proposal
+from bot.store.proposals import Proposal
 from handlers.staff_posts import (
     BUTTONS,
     PREFIX,
@@ -52,7 +52,7 @@ async def proposal_from_button(
     `on_card`: the button is one of the card's own (Answer, Status, Spam and their choices)."""
     query = update.callback_query
     assert query is not None
-    proposal = await context.store.proposal(button_id(context))
+    proposal = await context.store.proposals.proposal(button_id(context))
     if proposal is None:
         await query.answer(context.gettext("This proposal no longer exists."), show_alert=True)
         return None
@@ -62,7 +62,7 @@ async def proposal_from_button(
         # The card reached the staff chat but the sender never heard back (its outbox row is
         # "uncertain"): a press on the card's own buttons tells us which message it is, so
         # replies to it and later edits find the proposal.
-        await context.store.record_staff_post(proposal.id, card.chat.id, card.message_id)
+        await context.store.proposals.record_staff_post(proposal.id, card.chat.id, card.message_id)
     return proposal
 
 
@@ -76,7 +76,7 @@ async def ask_answer(update: Update, context: BotContext) -> None:
     if proposal is None:
         return
     await query.answer()
-    templates = await context.store.answer_templates()
+    templates = await context.store.staff.answer_templates()
     prompt = await context.bot.send_message(
         query.message.chat.id,
         f"{PROMPT_MARK} "
@@ -110,7 +110,7 @@ async def remember_prompt(
 ) -> None:
     """Records what a reply to `prompt` will mean: an answer, or the reason for a status set on
     the `version` the specialist saw. In the store: a reply finds its proposal from there."""
-    await context.store.record_prompt(
+    await context.store.proposals.record_prompt(
         prompt.chat_id, prompt.message_id, kind, proposal.id, version=version
     )
 
@@ -122,7 +122,7 @@ async def send_template(update: Update, context: BotContext) -> None:
     proposal = await proposal_from_button(update, context)
     if proposal is None:
         return
-    template = await context.store.answer_template(button_id(context, 1))
+    template = await context.store.staff.answer_template(button_id(context, 1))
     if template is None:
         await query.answer(context.gettext("This saved answer no longer exists."), show_alert=True)
         return
@@ -218,12 +218,12 @@ async def apply_status(
     _ = context.gettext
     user = update.effective_user
     assert user is not None
-    changed = await context.store.change_status(
+    changed = await context.store.proposals.change_status(
         proposal.id, status, by=user.id, seen_version=seen, reason=reason
     )
     query = update.callback_query
     if changed is None:
-        current = await context.store.proposal(proposal.id)
+        current = await context.store.proposals.proposal(proposal.id)
         text = _(
             "Someone else changed {reference} meanwhile; it is now “{status}”. "
             "Please look again before you change it."
@@ -301,7 +301,7 @@ async def confirm_spam(update: Update, context: BotContext) -> None:
     proposal = await proposal_from_button(update, context, on_card=True)
     if proposal is None:
         return
-    changed = await context.store.change_status(
+    changed = await context.store.proposals.change_status(
         proposal.id, "spam", by=user.id, seen_version=button_id(context, 1)
     )
     if changed is None:
@@ -311,11 +311,11 @@ async def confirm_spam(update: Update, context: BotContext) -> None:
             ),
             show_alert=True,
         )
-        current = await context.store.proposal(proposal.id)
+        current = await context.store.proposals.proposal(proposal.id)
         if current:
             await refresh_card(context, query.message, current)  # type: ignore[arg-type]
         return
-    await context.store.ban_resident(proposal.resident_id, by=user.id)
+    await context.store.residents.ban_resident(proposal.resident_id, by=user.id)
     await query.answer(_("Marked as spam; the sender can no longer submit proposals."))
     await refresh_card(context, query.message, changed)  # type: ignore[arg-type]
 
@@ -350,12 +350,16 @@ async def staff_reply(update: Update, context: BotContext) -> None:
     # A prompt of the bot's (REPLY_TO_STAFF_WORK lets only replies to its own messages
     # through) that a crash left unrecorded stands for its twin: see prompt_at.
     sent_text = replied.text if (replied.text or "").startswith(PROMPT_MARK) else None
-    prompt = await context.store.prompt_at(message.chat_id, replied.message_id, sent_text=sent_text)
+    prompt = await context.store.proposals.prompt_at(
+        message.chat_id, replied.message_id, sent_text=sent_text
+    )
     proposal: Proposal | None = None
     if prompt is not None:
-        proposal = await context.store.proposal(prompt.proposal_id)
+        proposal = await context.store.proposals.proposal(prompt.proposal_id)
     else:
-        proposal = await context.store.proposal_by_staff_post(message.chat_id, replied.message_id)
+        proposal = await context.store.proposals.proposal_by_staff_post(
+            message.chat_id, replied.message_id
+        )
     if proposal is None:
         await message.reply_text(_("I could not tell which proposal this reply is about."))
         return
@@ -371,7 +375,7 @@ async def staff_reply(update: Update, context: BotContext) -> None:
         await apply_status(
             update, context, proposal, statuses.NEEDS_REASON, prompt.version or 0, reason=text
         )
-        await context.store.forget_prompt(message.chat_id, replied.message_id)
+        await context.store.proposals.forget_prompt(message.chat_id, replied.message_id)
         return
     await deliver_answer(update, context, proposal, text)
 
@@ -392,7 +396,7 @@ async def deliver_answer(
             ),
         )
         return
-    entry = await context.store.add_to_thread(
+    entry = await context.store.proposals.add_to_thread(
         proposal.id, author="staff", author_id=user.id, text=text
     )
     await notify_resident(
@@ -407,7 +411,7 @@ async def deliver_answer(
         _("✅ Answer to {reference} sent to the resident.").format(reference=proposal.reference),
     )
     # A reply to this confirmation answers the same proposal again.
-    await context.store.record_staff_post(
+    await context.store.proposals.record_staff_post(
         proposal.id, confirmation.chat_id, confirmation.message_id, role="staff_part"
     )
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.store_files import (
+from bot.store.files import (
     DatabaseFileError,
     copy_database,
     known_migrations,

@@ -249,7 +249,9 @@ async def test_the_database_its_journal_and_its_folder_are_private(
     store = Store(path)
     await store.open()
     try:
-        await store.log_message(direction="in", kind="text", chat_id=1, text="+371 2000 0000")
+        await store.messages.log_message(
+            direction="in", kind="text", chat_id=1, text="+371 2000 0000"
+        )
         files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
         assert [oct(mode(f)) for f in files] == [oct(0o600)] * 3
         assert oct(mode(path.parent)) == oct(0o700)
@@ -278,7 +280,7 @@ async def test_someone_elses_contact_card_is_logged_without_their_details(tg: Ha
     await anna.press("➡️ Continue")
     await anna.send_contact(phone_number="+37129999999", user_id=123, first_name="Jānis")
     await anna.send_contact()  # her own, which the bot takes
-    cards = [m for m in await tg.store.conversation_with(anna.id) if m.kind == "contact"]
+    cards = [m for m in await tg.store.messages.conversation_with(anna.id) if m.kind == "contact"]
     assert len(cards) == 2
     refused = str((cards[0].text, cards[0].details))
     assert "29999999" not in refused and "Jānis" not in refused and "123" not in refused
@@ -297,7 +299,7 @@ async def test_control_characters_do_not_break_the_exports(tg: Harness, tmp_path
 
     anna = await tg.onboarded("Anna", language="Latviešu")
     await submit(tg, anna, "lv", CONTROL, theme="Kultūra")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=10)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=10)
     assert proposal.text == CONTROL  # the store keeps what the resident sent
 
     await specialist(tg).send("/export")

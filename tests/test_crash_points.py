@@ -404,16 +404,18 @@ class ProposalFlow(Scenario):
 
     async def check(self, run: Run) -> None:
         store, anna, staff = run.h.store, run.people["anna"], run.h.staff_chat
-        [proposal] = await store.proposals_of(anna.id, offset=0, limit=50)
+        [proposal] = await store.proposals.proposals_of(anna.id, offset=0, limit=50)
         assert (proposal.reference, proposal.text, proposal.theme) == (
             REFERENCE,
             TEXT,
             "environment",
         )
-        assert [a.kind for a in await store.attachments_of(proposal.id)] == ["photo"]
-        assert await store.draft_of(anna.id) is None
-        assert [h.status for h in await store.status_history_of(proposal.id)] == ["received"]
-        assert not await store.conversation_states("proposal")
+        assert [a.kind for a in await store.proposals.attachments_of(proposal.id)] == ["photo"]
+        assert await store.drafts.draft_of(anna.id) is None
+        assert [h.status for h in await store.proposals.status_history_of(proposal.id)] == [
+            "received"
+        ]
+        assert not await store.conversations.conversation_states("proposal")
 
         key = f"proposal:{proposal.id}:post"
         await delivered_once(
@@ -484,14 +486,14 @@ class StaffTriage(Submitted):
 
     async def check(self, run: Run) -> None:
         store, anna = run.h.store, run.people["anna"]
-        [proposal] = await store.proposals_of(anna.id, offset=0, limit=50)
-        history = await store.status_history_of(proposal.id)
+        [proposal] = await store.proposals.proposals_of(anna.id, offset=0, limit=50)
+        history = await store.proposals.status_history_of(proposal.id)
         assert [(h.status, h.changed_by) for h in history] == [
             ("received", anna.id),
             ("in_review", ADMIN_ID),
         ]
         assert proposal.status == "in_review"
-        [entry] = await store.thread_of(proposal.id)
+        [entry] = await store.proposals.thread_of(proposal.id)
         assert (entry.author, entry.author_id, entry.text) == ("staff", ADMIN_ID, ANSWER)
         cards = [m for m in run.h.staff_chat.messages if TEXT in (m.content or "")]
         assert len(cards) == 1, run.transcripts()
@@ -545,8 +547,8 @@ class AnswerThroughThePrompt(Submitted):
 
     async def check(self, run: Run) -> None:
         store, anna = run.h.store, run.people["anna"]
-        [proposal] = await store.proposals_of(anna.id, offset=0, limit=50)
-        [entry] = await store.thread_of(proposal.id)
+        [proposal] = await store.proposals.proposals_of(anna.id, offset=0, limit=50)
+        [entry] = await store.proposals.thread_of(proposal.id)
         assert (entry.author, entry.author_id, entry.text) == ("staff", ADMIN_ID, ANSWER)
         answers = sum(ANSWER in text for text in texts(anna))
         await delivered_once(run, anna.id, f"answer:{entry.id}", answers, "the answer")
@@ -589,10 +591,10 @@ class FollowUp(Scenario):
 
     async def check(self, run: Run) -> None:
         store, anna, staff = run.h.store, run.people["anna"], run.h.staff_chat
-        [proposal] = await store.proposals_of(anna.id, offset=0, limit=50)
-        [entry] = await store.thread_of(proposal.id)
+        [proposal] = await store.proposals.proposals_of(anna.id, offset=0, limit=50)
+        [entry] = await store.proposals.thread_of(proposal.id)
         assert (entry.author, entry.author_id, entry.text) == ("resident", anna.id, FOLLOW_UP)
-        assert not await store.conversation_states("follow_up")
+        assert not await store.conversations.conversation_states("follow_up")
         posts = [m for m in staff.messages if FOLLOW_UP in (m.content or "")]
         key = f"thread:{entry.id}:post"
         if await delivered_once(run, STAFF_CHAT_ID, key, len(posts), "the follow-up") == "sent":
@@ -708,5 +710,5 @@ async def test_a_reply_to_a_prompt_a_crash_left_unrecorded_still_reaches_it(tg: 
     await anna.press("📝 Submit a proposal")  # another flow ends the follow-up
     await anna.reply_to(seen, FOLLOW_UP)
     assert f"Added to {REFERENCE}" in (anna.last_text or "")
-    [entry] = await tg.store.thread_of(1)
+    [entry] = await tg.store.proposals.thread_of(1)
     assert (entry.author, entry.text) == ("resident", FOLLOW_UP)

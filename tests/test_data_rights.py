@@ -91,17 +91,17 @@ async def test_forget_leaves_no_byte_of_the_person(tg: Harness) -> None:
     )
 
     store = tg.store
-    assert await store.resident(user.id) is None
-    assert await store.conversation_with(user.id) == []
-    assert await store.draft_of(user.id) is None
-    assert await store.proposals_of(user.id, offset=0, limit=10) == []
+    assert await store.residents.resident(user.id) is None
+    assert await store.messages.conversation_with(user.id) == []
+    assert await store.drafts.draft_of(user.id) is None
+    assert await store.proposals.proposals_of(user.id, offset=0, limit=10) == []
     # The proposals stay, anonymous, with their text; contact details gone.
-    first = await store.proposal_by_reference("LIEP-2027-0001")
+    first = await store.proposals.proposal_by_reference("LIEP-2027-0001")
     assert first is not None and first.text == PROPOSAL
     assert first.resident_id < 0 and first.phone is None and not first.wants_contact
-    placeholder = await store.resident(first.resident_id)
+    placeholder = await store.residents.resident(first.resident_id)
     assert placeholder is not None and placeholder.language is None
-    history = await store.status_history_of(first.id)
+    history = await store.proposals.status_history_of(first.id)
     assert all(change.changed_by != user.id for change in history)
     # The booking is cancelled, its note gone; the staff chat's cards no longer show them.
     booking = await store.bookings.booking(1)
@@ -123,7 +123,7 @@ async def test_forget_leaves_no_byte_of_the_person(tg: Harness) -> None:
 
     # Staff cannot bring them back: a new /start is a new resident, with nothing of before.
     await user.send("/start")
-    assert await store.proposals_of(user.id, offset=0, limit=10) == []
+    assert await store.proposals.proposals_of(user.id, offset=0, limit=10) == []
 
 
 async def test_forget_can_be_called_off(tg: Harness) -> None:
@@ -131,16 +131,16 @@ async def test_forget_can_be_called_off(tg: Harness) -> None:
     await user.send("/forget")
     await user.press(_("No, keep it"))
     assert user.last_text == _("Nothing was deleted.")
-    assert await tg.store.resident(user.id) is not None
+    assert await tg.store.residents.resident(user.id) is not None
 
 
 async def test_a_banned_resident_stays_banned_after_forget(tg: Harness) -> None:
     user = await tg.onboarded(NAME)
-    await tg.store.ban_resident(user.id, by=ADMIN_ID)
+    await tg.store.residents.ban_resident(user.id, by=ADMIN_ID)
     await user.send("/forget")
     await user.press(_("🗑 Yes, delete my data"))
-    assert await tg.store.is_banned(user.id)
-    resident = await tg.store.resident(user.id)
+    assert await tg.store.residents.is_banned(user.id)
+    resident = await tg.store.residents.resident(user.id)
     assert resident is not None and resident.language is None
 
 
@@ -153,18 +153,18 @@ async def test_retention_after_the_notices_period(tg: Harness) -> None:
     # A month on: the abandoned draft goes, nothing else.
     tg.clock.advance(days=31)
     await tg.app.settle()
-    assert await tg.store.draft_of(user.id) is None
-    assert await tg.store.conversation_with(user.id) != []
+    assert await tg.store.drafts.draft_of(user.id) is None
+    assert await tg.store.messages.conversation_with(user.id) != []
     # 24 months after the last message (the booking long over): log, contacts, bookings go.
     await other.send("Vēl esmu te.")
     tg.clock.advance(days=365 * 2)
     await other.send("Joprojām te.")
     await tg.app.settle()
-    assert await tg.store.conversation_with(user.id) == []
-    proposal = await tg.store.proposal_by_reference("LIEP-2027-0001")
+    assert await tg.store.messages.conversation_with(user.id) == []
+    proposal = await tg.store.proposals.proposal_by_reference("LIEP-2027-0001")
     assert proposal is not None and proposal.phone is None and proposal.text == PROPOSAL
     held = await tg.store.privacy.everything_about(user.id)
     assert held["message_log"] == [] and held["bookings"] == [] and held["draft"] is None
     assert all(p["phone"] is None and p["email"] is None for p in held["proposals"])
     # Someone who wrote recently keeps theirs.
-    assert await tg.store.conversation_with(other.id) != []
+    assert await tg.store.messages.conversation_with(other.id) != []

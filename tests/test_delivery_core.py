@@ -45,7 +45,7 @@ def message_update(update_id: int, user_id: int, text: str, message_id: int) -> 
 async def test_a_replayed_button_press_is_handled_once(tg: Harness) -> None:
     anna = await tg.onboarded("Anna", language="English")
     await submit(tg, anna, "en", IDEA, theme="Environment")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
     inese = specialist(tg)
     seen = record_deliveries(tg)
     await inese.press(t("lv", "🔄 Status"), message=tg.staff_chat.messages[0])
@@ -55,7 +55,7 @@ async def test_a_replayed_button_press_is_handled_once(tg: Harness) -> None:
     # Telegram sends the press again (it never got our confirmation): nothing happens twice.
     await tg.fake.deliver(seen[-1])
     assert [m for m in anna.messages if "In review" in (m.text or "")] == notices
-    assert [h.status for h in await tg.store.status_history_of(proposal.id)] == [
+    assert [h.status for h in await tg.store.proposals.status_history_of(proposal.id)] == [
         "received",
         "in_review",
     ]
@@ -64,11 +64,11 @@ async def test_a_replayed_button_press_is_handled_once(tg: Harness) -> None:
 async def test_a_staff_answer_replayed_is_stored_and_delivered_once(tg: Harness) -> None:
     anna = await tg.onboarded("Anna", language="English")
     await submit(tg, anna, "en", IDEA, theme="Environment")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
     seen = record_deliveries(tg)
     await specialist(tg).reply_to(tg.staff_chat.messages[0], "Paldies, nodots darba grupai.")
     await tg.fake.deliver(seen[-1])
-    assert len(await tg.store.thread_of(proposal.id)) == 1
+    assert len(await tg.store.proposals.thread_of(proposal.id)) == 1
     assert sum("nodots darba grupai" in (m.text or "") for m in anna.messages) == 1
 
 
@@ -81,7 +81,7 @@ async def test_an_update_after_a_quiet_week_with_a_lower_id_is_not_skipped(tg: H
     # A week without updates: Telegram picks the next id at random — here a lower one.
     tg.clock.advance(days=8)
     await tg.fake.deliver(message_update(31_337, anna.id, IDEA, 900_001))
-    assert (await tg.store.draft_of(anna.id)).text == IDEA
+    assert (await tg.store.drafts.draft_of(anna.id)).text == IDEA
     assert "Press Continue" in anna.last_text
 
 
@@ -91,20 +91,20 @@ async def test_a_failed_state_write_fails_the_update_and_the_journal_keeps_it(
     anna = await tg.onboarded("Anna", language="English")
     await anna.press("📝 Submit a proposal")
     await anna.press("Environment")
-    original = tg.store.save_conversation_state
+    original = tg.store.conversations.save_conversation_state
 
     async def disk_full(*args: Any) -> None:
         raise OSError("database or disk is full")
 
-    monkeypatch.setattr(tg.store, "save_conversation_state", disk_full)
+    monkeypatch.setattr(tg.store.conversations, "save_conversation_state", disk_full)
     with pytest.raises(Exception, match="disk is full"):
         await anna.send(IDEA)
     # Nothing of it is committed — not the draft's text, not the state — and it is journaled.
-    assert (await tg.store.draft_of(anna.id)).text is None
+    assert (await tg.store.drafts.draft_of(anna.id)).text is None
     assert [u.update_id for u in await tg.store.journal.unfinished()] != []
-    monkeypatch.setattr(tg.store, "save_conversation_state", original)
+    monkeypatch.setattr(tg.store.conversations, "save_conversation_state", original)
     await tg.crash_and_restart()  # the next start handles it
-    assert (await tg.store.draft_of(anna.id)).text == IDEA
+    assert (await tg.store.drafts.draft_of(anna.id)).text == IDEA
     assert await tg.store.journal.unfinished() == []
     await anna.press("➡️ Continue")
     assert "contact you" in anna.last_text
@@ -115,11 +115,11 @@ async def test_staff_chat_posts_never_hold_up_a_reply(tg: Harness) -> None:
     while another resident's /help is answered at once."""
     anna = await tg.onboarded("Anna", language="English")
     await submit(tg, anna, "en", IDEA, theme="Environment")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
     # The follow-ups are written without settling the outbox after each (no time passes).
     for n in range(40):
         async with tg.store.unit_of_work():
-            entry = await tg.store.add_to_thread(
+            entry = await tg.store.proposals.add_to_thread(
                 proposal.id, author="resident", author_id=anna.id, text=f"Doma {n}"
             )
             await tg.store.outbox.enqueue(
@@ -151,7 +151,9 @@ async def test_a_flooding_resident_is_slowed_and_staff_are_told_once(tg: Harness
     warnings = [m for m in tg.staff_chat.messages if str(flooder.id) in (m.text or "")]
     assert len(warnings) == 1
     # Nothing is lost: every message is in the log staff can read.
-    logged = [m.text for m in await tg.store.conversation_with(flooder.id) if m.direction == "in"]
+    logged = [
+        m.text for m in await tg.store.messages.conversation_with(flooder.id) if m.direction == "in"
+    ]
     assert sum(1 for text in logged if text and text.startswith("spam ")) == 100
     # A minute later the resident is heard again.
     tg.clock.advance(minutes=1)
@@ -169,7 +171,7 @@ async def test_a_follow_up_prompt_wins_over_a_proposal_started_before_it(tg: Har
     await anna.press("💬 Add a message")  # …ends: one flow at a time
     await anna.send("Vēl viena doma par parku.")
     assert "Vēl viena doma" in tg.staff_chat.last_text
-    assert (await tg.store.draft_of(anna.id)).text is None  # nothing went into the draft
+    assert (await tg.store.drafts.draft_of(anna.id)).text is None  # nothing went into the draft
 
 
 async def test_cancel_ends_whatever_is_active(tg: Harness) -> None:
@@ -197,7 +199,7 @@ async def test_a_reply_to_a_follow_up_prompt_reaches_it_from_another_flow(tg: Ha
     await anna.press("Culture")
     await anna.reply_to(prompt, "Atbilde uz jautājumu par parku.")
     assert "Atbilde uz jautājumu" in tg.staff_chat.last_text
-    assert (await tg.store.draft_of(anna.id)).text is None
+    assert (await tg.store.drafts.draft_of(anna.id)).text is None
 
 
 async def test_a_stale_theme_button_never_wipes_the_draft(tg: Harness) -> None:
@@ -213,7 +215,7 @@ async def test_a_stale_theme_button_never_wipes_the_draft(tg: Harness) -> None:
     assert "Please check your proposal" in anna.last_text
     await anna.press("Culture", message=themes)  # scrolled up, pressed an old button
     assert anna.last_answer.text == "This button is no longer active."
-    draft = await tg.store.draft_of(anna.id)
+    draft = await tg.store.drafts.draft_of(anna.id)
     assert (draft.theme, draft.text, draft.email, len(draft.attachments)) == (
         "environment",
         IDEA,
@@ -250,14 +252,14 @@ async def test_reads_outside_a_transaction_never_see_its_uncommitted_writes(tg: 
 
     async def writer() -> None:
         async with store.unit_of_work():
-            await store.set_language(424242, "ru")
+            await store.residents.set_language(424242, "ru")
             inside.set()
             await release.wait()
             raise RuntimeError("rolled back")
 
     task = asyncio.create_task(writer())
     await inside.wait()
-    reader = asyncio.create_task(store.resident(424242))
+    reader = asyncio.create_task(store.residents.resident(424242))
     await asyncio.sleep(0)  # let the reader start: it must wait for the transaction
     assert not reader.done()
     release.set()
@@ -270,10 +272,10 @@ async def test_abandoned_conversations_expire(tg: Harness) -> None:
     anna = await tg.onboarded("Anna", language="English")
     await anna.press("📝 Submit a proposal")
     await anna.press("Environment")
-    assert await tg.store.conversation_states("proposal")
+    assert await tg.store.conversations.conversation_states("proposal")
     tg.clock.advance(days=31)
     await tg.app.settle()  # the daily maintenance job has come due (several times)
-    assert await tg.store.conversation_states("proposal") == {}
+    assert await tg.store.conversations.conversation_states("proposal") == {}
     # Start-up no longer loads it; her draft (kept apart) is still offered.
     await tg.crash_and_restart()
     await anna.send(IDEA)
@@ -286,7 +288,7 @@ async def test_a_resident_who_blocked_the_bot_is_marked_and_staff_are_told(tg: H
     anna = await tg.onboarded("Anna", language="English")
     await submit(tg, anna, "en", IDEA, theme="Environment")
     await anna.block_bot()
-    assert not await tg.store.is_reachable(anna.id)
+    assert not await tg.store.residents.is_reachable(anna.id)
     await specialist(tg).reply_to(tg.staff_chat.messages[0], "Paldies!")
     assert tg.staff_chat.last_text == t(
         "lv",
@@ -295,7 +297,7 @@ async def test_a_resident_who_blocked_the_bot_is_marked_and_staff_are_told(tg: H
     ).format(reference="LIEP-2027-0001")
     assert ("answer:1", "unreachable") in await tg.store.outbox.deliveries_to(anna.id)
     await anna.unblock_bot()
-    assert await tg.store.is_reachable(anna.id)
+    assert await tg.store.residents.is_reachable(anna.id)
 
 
 async def test_outbox_honours_429_and_records_timeouts_as_uncertain(tg: Harness) -> None:

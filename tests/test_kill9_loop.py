@@ -595,23 +595,23 @@ def shown(world: World, key: str, chat_id: int) -> int:
 
 async def check_effects(world: World, store: Store) -> None:
     for r in world.residents:
-        [proposal] = await store.proposals_of(r.user.id, offset=0, limit=50)
+        [proposal] = await store.proposals.proposals_of(r.user.id, offset=0, limit=50)
         assert (proposal.id, proposal.text) == (r.proposal_id, r.text)
-        kinds = [a.kind for a in await store.attachments_of(proposal.id)]
+        kinds = [a.kind for a in await store.proposals.attachments_of(proposal.id)]
         assert kinds == (["photo"] if r.photo else [])
-        history = await store.status_history_of(proposal.id)
+        history = await store.proposals.status_history_of(proposal.id)
         assert [(h.status, h.changed_by) for h in history] == [
             ("received", r.user.id),
             ("in_review", ADMIN_ID),
         ]
-        thread = await store.thread_of(proposal.id)
+        thread = await store.proposals.thread_of(proposal.id)
         assert [(m.author, m.text) for m in thread] == [
             ("staff", r.answer),
             ("resident", r.follow_up),
         ]
-        assert await store.draft_of(r.user.id) is None
-    assert not await store.conversation_states("proposal")
-    assert not await store.conversation_states("follow_up")
+        assert await store.drafts.draft_of(r.user.id) is None
+    assert not await store.conversations.conversation_states("proposal")
+    assert not await store.conversations.conversation_states("follow_up")
 
 
 async def check_notices(world: World, store: Store) -> None:
@@ -619,10 +619,10 @@ async def check_notices(world: World, store: Store) -> None:
     assert set(counts) <= {"sent", "uncertain"}, counts
     expected: set[str] = set()
     for r in world.residents:
-        proposal = await store.proposal(r.proposal_id or 0)
+        proposal = await store.proposals.proposal(r.proposal_id or 0)
         assert proposal is not None
         pid = proposal.id
-        [answer, follow_up] = await store.thread_of(pid)
+        [answer, follow_up] = await store.proposals.thread_of(pid)
         expected |= {
             f"proposal:{pid}:registered",
             f"proposal:{pid}:post",

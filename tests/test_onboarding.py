@@ -19,7 +19,7 @@ async def test_first_start_asks_language_in_all_three_with_telegrams_guess_ticke
         assert t(language, "Please choose your language") in question.text
     # Telegram's language_code is only a hint: it is offered first and ticked, not imposed.
     assert question.buttons == [["✅ Русский"], ["Latviešu"], ["English"]]
-    assert (await tg.store.resident(boris.id)).language is None
+    assert (await tg.store.residents.resident(boris.id)).language is None
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ async def test_onboarding_in_each_language(
     assert "/privacy" in texts and "24" in texts
     assert "/mydata" in texts and "/forget" in texts
     assert resident.last.buttons[0] == [t(language, MENU)]
-    assert (await tg.store.resident(resident.id)).language == language
+    assert (await tg.store.residents.resident(resident.id)).language == language
     # The chat's command menu follows the choice.
     commands = tg.fake.commands_for(scope={"type": "chat", "chat_id": resident.id})
     assert ("propose", t(language, "Submit a proposal")) in commands
@@ -60,7 +60,7 @@ async def test_language_can_be_changed_later(tg: Harness) -> None:
     await anna.send("/language")
     await anna.press("English")
     assert anna.last.buttons[0] == ["📝 Submit a proposal"]
-    assert (await tg.store.resident(anna.id)).language == "en"
+    assert (await tg.store.residents.resident(anna.id)).language == "en"
 
 
 async def test_privacy_and_help(tg: Harness) -> None:
@@ -117,7 +117,7 @@ async def test_deep_link_waits_for_the_language_then_offers_the_theme(tg: Harnes
 async def test_every_message_in_and_out_is_logged(tg: Harness) -> None:
     anna = await tg.onboarded("Anna", language="English")
     await anna.send("hello there")
-    log = await tg.store.conversation_with(anna.id)
+    log = await tg.store.messages.conversation_with(anna.id)
     inbound = [(m.kind, m.text or m.details.get("data")) for m in log if m.direction == "in"]
     assert inbound[:3] == [("command", "/start"), ("callback", "lang:en"), ("text", "hello there")]
     outbound = [m for m in log if m.direction == "out"]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.store import MIGRATIONS_DIR, Store
-from bot.store_files import known_migrations, migration_status, verify_database
+from bot.store.files import known_migrations, migration_status, verify_database
 from fake_telegram import FakeTelegram, serve
 from liepaja_bot import operations
 from liepaja_bot.operations import Locked, take_lock
@@ -175,7 +175,9 @@ async def test_a_backup_taken_while_the_bot_writes_is_consistent(tmp_path: Path)
     async def keep_writing() -> None:
         nonlocal written
         while not stop:
-            await store.log_message(direction="in", kind="text", chat_id=7, text=f"n{written}")
+            await store.messages.log_message(
+                direction="in", kind="text", chat_id=7, text=f"n{written}"
+            )
             written += 1
             if written >= 20:
                 enough.set()
@@ -198,7 +200,7 @@ async def test_a_backup_taken_while_the_bot_writes_is_consistent(tmp_path: Path)
     copy = Store(target)
     await copy.open(must_exist=True)
     try:
-        texts = [m.text for m in await copy.conversation_with(7)]
+        texts = [m.text for m in await copy.messages.conversation_with(7)]
     finally:
         await copy.close()
     assert texts[:committed_before] == [f"n{i}" for i in range(committed_before)]
@@ -227,7 +229,9 @@ async def test_restore_is_refused_while_the_lock_is_held_and_works_after(
     assert cli(tmp_path, "backup", str(backup), DATABASE=str(database)).returncode == 0
     store = Store(database)
     await store.open()
-    await store.log_message(direction="in", kind="text", chat_id=7, text="after the backup")
+    await store.messages.log_message(
+        direction="in", kind="text", chat_id=7, text="after the backup"
+    )
     await store.close()
 
     lock = take_lock(database)  # as a running bot holds it
@@ -247,7 +251,7 @@ async def test_restore_is_refused_while_the_lock_is_held_and_works_after(
         copy = Store(path)
         await copy.open(must_exist=True)
         try:
-            texts = [m.text for m in await copy.conversation_with(7)]
+            texts = [m.text for m in await copy.messages.conversation_with(7)]
         finally:
             await copy.close()
         assert [t.split()[0] for t in texts if t] == expected

@@ -255,7 +255,7 @@ def test_the_bot_opts_in_to_ptb_timedeltas(tmp_path: Path) -> None:
 async def test_a_voice_message_is_logged_with_its_length_in_seconds(tg) -> None:
     anna = await tg.onboarded("Anna")
     await anna.send_voice(duration=4)
-    [voice] = [m for m in await tg.store.conversation_with(anna.id) if m.kind == "voice"]
+    [voice] = [m for m in await tg.store.messages.conversation_with(anna.id) if m.kind == "voice"]
     assert voice.details["voice"]["duration"] == 4
 
 

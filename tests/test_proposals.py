@@ -58,16 +58,16 @@ async def test_submit_triage_answer_follow_up(tg: Harness, language: str) -> Non
     assert "LIEP-2027-0001" in resident.last_text
 
     # The store had it before the resident saw the reference.
-    [proposal] = await tg.store.proposals_of(resident.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(resident.id, offset=0, limit=5)
     assert (proposal.reference, proposal.text, proposal.language) == (
         "LIEP-2027-0001",
         TEXT[language],
         language,
     )
     assert proposal.phone == resident.phone_number and proposal.wants_contact
-    [photo] = await tg.store.attachments_of(proposal.id)
+    [photo] = await tg.store.proposals.attachments_of(proposal.id)
     assert photo.kind == "photo" and photo.file_id
-    assert await tg.store.draft_of(resident.id) is None
+    assert await tg.store.drafts.draft_of(resident.id) is None
 
     # Staff chat: the post with the text and contact, the photo as a reply.
     post = next(m for m in tg.staff_chat.messages if m.text and "LIEP-2027-0001" in m.text)
@@ -79,8 +79,8 @@ async def test_submit_triage_answer_follow_up(tg: Harness, language: str) -> Non
     inese = specialist(tg)
     await inese.press(t("lv", "🔄 Status"), message=post)
     await inese.press(t("lv", "Forwarded to the working group"), message=post)
-    assert (await tg.store.proposal(proposal.id)).status == "forwarded"
-    history = await tg.store.status_history_of(proposal.id)
+    assert (await tg.store.proposals.proposal(proposal.id)).status == "forwarded"
+    history = await tg.store.proposals.status_history_of(proposal.id)
     assert [(h.status, h.changed_by) for h in history] == [
         ("received", resident.id),
         ("forwarded", ADMIN_ID),
@@ -106,7 +106,7 @@ async def test_submit_triage_answer_follow_up(tg: Harness, language: str) -> Non
     follow_up = tg.staff_chat.last
     assert "Vēl viena doma" in follow_up.text
     assert follow_up.reply_to_message_id == post.message_id
-    thread = await tg.store.thread_of(proposal.id)
+    thread = await tg.store.proposals.thread_of(proposal.id)
     assert [(m.author, m.text) for m in thread] == [
         ("staff", answer),
         ("resident", "Vēl viena doma / ещё одна мысль"),
@@ -123,7 +123,7 @@ async def test_withdrawal(tg: Harness) -> None:
     await anna.press("LIEP-2027-0001 · Vide")
     await anna.press(t("lv", "↩️ Withdraw"))
     await anna.press(t("lv", "Yes, withdraw {reference}").format(reference="LIEP-2027-0001"))
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=1)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=1)
     assert proposal.status == "withdrawn"
     assert "LIEP-2027-0001" in tg.staff_chat.last_text
     # Closed: no more follow-ups or withdrawal buttons.
@@ -142,10 +142,10 @@ async def test_not_included_needs_a_reason_the_resident_sees(tg: Harness) -> Non
     prompt = tg.staff_chat.last
     assert prompt.text.startswith("✍️")
     await inese.reply_to(prompt, "Pilsētas budžetā tam nav līdzekļu.")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=1)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=1)
     assert proposal.status == "not_included"
     assert "Pilsētas budžetā tam nav līdzekļu." in anna.last_text
-    assert [h.reason for h in await tg.store.status_history_of(proposal.id)][-1] == (
+    assert [h.reason for h in await tg.store.proposals.status_history_of(proposal.id)][-1] == (
         "Pilsētas budžetā tam nav līdzekļu."
     )
     # The card in the staff chat shows it, and being closed, has no buttons left.
@@ -171,8 +171,11 @@ async def test_two_specialists_at_once_do_not_overwrite_each_other(tg: Harness) 
     # He is told, with what it is now, instead of overwriting Inese's change.
     assert janis.last_answer.show_alert
     assert t("lv", "In review") in janis.last_answer.text
-    assert (await tg.store.proposal(1)).status == "in_review"
-    assert [h.status for h in await tg.store.status_history_of(1)] == ["received", "in_review"]
+    assert (await tg.store.proposals.proposal(1)).status == "in_review"
+    assert [h.status for h in await tg.store.proposals.status_history_of(1)] == [
+        "received",
+        "in_review",
+    ]
 
 
 async def test_rights_are_checked_when_the_action_happens(tg: Harness) -> None:
@@ -186,7 +189,7 @@ async def test_rights_are_checked_when_the_action_happens(tg: Harness) -> None:
     await admin.send("/removestaff 900003")
     await peteris.press(t("lv", "In review"), message=post)
     assert peteris.last_answer.text == t("lv", "This is for the Development Office staff only.")
-    assert (await tg.store.proposal(1)).status == "received"
+    assert (await tg.store.proposals.proposal(1)).status == "received"
     # A random member of the staff chat cannot answer by replying either.
     await peteris.reply_to(post, "Es arī gribu atbildēt")
     assert not any("Es arī gribu" in (m.text or "") for m in anna.messages)
@@ -199,7 +202,7 @@ async def test_spam_bans_the_sender(tg: Harness) -> None:
     post = tg.staff_chat.messages[0]
     await inese.press(t("lv", "🚫 Spam / ban"), message=post)
     await inese.press(t("lv", "🚫 Yes: spam, and ban the sender"), message=post)
-    assert (await tg.store.proposal(1)).status == "spam"
+    assert (await tg.store.proposals.proposal(1)).status == "spam"
     await spammer.press(t("lv", "📝 Submit a proposal"))
     assert "attistiba@liepaja.lv" in spammer.last_text
     assert spammer.last.buttons == []
@@ -305,7 +308,7 @@ async def test_a_withdrawn_proposal_can_no_longer_be_triaged(tg: Harness) -> Non
     post.reply_markup = stale  # …and presses on what they still had on screen
     await inese.press(t("lv", "Included in the programme"), message=post)
     assert inese.last_answer.show_alert
-    assert (await tg.store.proposal(1)).status == "withdrawn"
+    assert (await tg.store.proposals.proposal(1)).status == "withdrawn"
 
 
 async def test_replying_to_any_bot_message_naming_a_proposal_answers_it(tg: Harness) -> None:
@@ -347,7 +350,11 @@ async def test_what_the_outbox_sends_is_logged_with_its_settling(tg: Harness) ->
     anna = await tg.onboarded("Anna", language="English", language_code="en")
     await submit(tg, anna, "en", TEXT["lv"], theme="Mobility")
     posted = [m for m in tg.staff_chat.messages if m.from_bot]
-    logged = [m for m in await tg.store.conversation_with(tg.staff_chat.id) if m.direction == "out"]
+    logged = [
+        m
+        for m in await tg.store.messages.conversation_with(tg.staff_chat.id)
+        if m.direction == "out"
+    ]
     assert len(logged) == len(posted) == 1
     assert logged[0].message_id == posted[0].message_id and "LIEP-2027-0001" in logged[0].text
     assert set((await tg.store.outbox.counts()).keys()) == {"sent"}

@@ -25,7 +25,7 @@ async def test_invalid_email_is_refused_in_russian_and_the_draft_kept(tg: Harnes
         "“{text}” does not look like an e-mail address. Please check it, share your "
         "phone number with the button, or press Skip.",
     ).format(text="boris at example")
-    draft = await tg.store.draft_of(boris.id)
+    draft = await tg.store.drafts.draft_of(boris.id)
     assert draft.email is None and draft.text == TEXT
     await boris.send("Boris.Petrov@Example.LV")
     await boris.press(t("ru", "Yes, contact me"))
@@ -39,7 +39,7 @@ async def test_someone_elses_contact_is_not_taken(tg: Harness) -> None:
     assert t(
         "ru", "Please share your own number with the button, or type your e-mail address."
     ) in (boris.last_text)
-    assert (await tg.store.draft_of(boris.id)).phone is None
+    assert (await tg.store.drafts.draft_of(boris.id)).phone is None
 
 
 async def test_at_most_ten_attachments(tg: Harness) -> None:
@@ -48,7 +48,7 @@ async def test_at_most_ten_attachments(tg: Harness) -> None:
         await boris.send_photo()
     await boris.send_document("plan.pdf", b"%PDF-1.4", mime_type="application/pdf")
     assert "10" in boris.last_text
-    assert len((await tg.store.draft_of(boris.id)).attachments) == 10
+    assert len((await tg.store.drafts.draft_of(boris.id)).attachments) == 10
 
 
 async def test_a_second_press_on_submit_does_not_submit_twice(tg: Harness) -> None:
@@ -64,7 +64,7 @@ async def test_a_second_press_on_submit_does_not_submit_twice(tg: Harness) -> No
         "inline_keyboard": [[{"text": "✅ Submit", "callback_data": "prop:submit"}]]
     }
     await anna.press("✅ Submit", message=preview)  # an impatient double tap
-    assert await tg.store.count_proposals_of(anna.id) == 1
+    assert await tg.store.proposals.count_proposals_of(anna.id) == 1
 
 
 async def test_edit_text_in_the_preview(tg: Harness) -> None:
@@ -80,7 +80,7 @@ async def test_edit_text_in_the_preview(tg: Harness) -> None:
     await anna.send("Second, better version of the idea.")
     assert "Second, better version" in anna.last_text
     await anna.press("✅ Submit")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=1)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=1)
     assert proposal.text == "Second, better version of the idea."
 
 
@@ -100,8 +100,8 @@ async def test_cancel_works_in_every_state(tg: Harness) -> None:
         await anna.send("/cancel")
         assert any(m.text == "Cancelled. Nothing was sent." for m in anna.messages[-2:])
         assert anna.last.buttons[0] == ["📝 Submit a proposal"]
-        assert await tg.store.draft_of(anna.id) is None
-    assert await tg.store.count_proposals_of(anna.id) == 0
+        assert await tg.store.drafts.draft_of(anna.id) is None
+    assert await tg.store.proposals.count_proposals_of(anna.id) == 0
 
 
 async def test_a_follow_up_that_is_too_long_is_refused_and_can_be_retried(tg: Harness) -> None:
@@ -115,7 +115,7 @@ async def test_a_follow_up_that_is_too_long_is_refused_and_can_be_retried(tg: Ha
     await anna.send("x" * 4001)
     assert "1 to 4000 characters; yours has 4001" in anna.last_text
     await anna.send("Especially at Rožu laukums.")
-    assert (await tg.store.thread_of(1))[0].text == "Especially at Rožu laukums."
+    assert (await tg.store.proposals.thread_of(1))[0].text == "Especially at Rožu laukums."
 
 
 async def test_answer_to_a_resident_who_blocked_the_bot_is_kept(tg: Harness) -> None:
@@ -126,7 +126,9 @@ async def test_answer_to_a_resident_who_blocked_the_bot_is_kept(tg: Harness) -> 
     post = tg.staff_chat.messages[0]
     await inese.reply_to(post, "We have asked the port authority.")
     assert tg.staff_chat.last_text.startswith("⚠️")
-    assert [m.text for m in await tg.store.thread_of(1)] == ["We have asked the port authority."]
+    assert [m.text for m in await tg.store.proposals.thread_of(1)] == [
+        "We have asked the port authority."
+    ]
 
 
 async def test_proposals_go_to_their_themes_forum_topic(tmp_path, clock) -> None:
@@ -154,7 +156,7 @@ async def test_unknown_theme_in_a_deep_link_just_opens_the_menu(tg: Harness) -> 
     anna = await tg.onboarded("Anna", language="English")
     await anna.send("/start nosuchtheme")
     assert anna.last.buttons[0] == ["📝 Submit a proposal"]
-    assert await tg.store.draft_of(anna.id) is None
+    assert await tg.store.drafts.draft_of(anna.id) is None
 
 
 async def test_staff_commands_are_refused_to_residents(tg: Harness) -> None:

@@ -27,10 +27,10 @@ async def test_a_reference_written_by_a_resident_cannot_redirect_an_answer(tg: H
         m for m in tg.staff_chat.messages if m.text and m.text.endswith("LIEP-2027-0001")
     )
     await specialist(tg).reply_to(second_part, "Paldies par ieteikumu.")
-    [anna_proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
-    [mallory_proposal] = await tg.store.proposals_of(mallory.id, offset=0, limit=5)
-    assert await tg.store.thread_of(anna_proposal.id) == []
-    assert [m.text for m in await tg.store.thread_of(mallory_proposal.id)] == [
+    [anna_proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
+    [mallory_proposal] = await tg.store.proposals.proposals_of(mallory.id, offset=0, limit=5)
+    assert await tg.store.proposals.thread_of(anna_proposal.id) == []
+    assert [m.text for m in await tg.store.proposals.thread_of(mallory_proposal.id)] == [
         "Paldies par ieteikumu."
     ]
     assert not any("Paldies par ieteikumu" in (m.text or "") for m in anna.messages)
@@ -86,11 +86,11 @@ async def test_oversized_callback_data_is_answered_as_a_stale_button(
 async def test_a_forged_status_is_answered_and_changes_nothing(tg: Harness, status: str) -> None:
     anna = await tg.onboarded("Anna", language="English")
     await submit(tg, anna, "en", IDEA, theme="Environment")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
     inese = specialist(tg)
     await inese.press_forged(f"sp:set:{proposal.id}:{status}:1", message=tg.staff_chat.messages[0])
     assert inese.last_answer is not None
-    assert (await tg.store.proposal(proposal.id)).status == "received"
+    assert (await tg.store.proposals.proposal(proposal.id)).status == "received"
 
 
 async def test_nothing_open_shows_no_empty_keyboard(tg: Harness) -> None:
@@ -110,11 +110,11 @@ async def test_add_a_message_on_a_closed_proposal_is_answered(tg: Harness) -> No
     await anna.send("/mine")
     await anna.press("LIEP-2027-0001 · Environment")
     card = anna.last
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
     inese = specialist(tg)
     await inese.press(t("lv", "🔄 Status"), message=tg.staff_chat.messages[0])
     await inese.press(t("lv", "Included in the programme"), message=tg.staff_chat.messages[0])
-    assert (await tg.store.proposal(proposal.id)).is_closed
+    assert (await tg.store.proposals.proposal(proposal.id)).is_closed
     await anna.press("💬 Add a message", message=card)
     assert anna.last_answer is not None and "closed" in anna.last_answer.text
 
@@ -130,7 +130,7 @@ async def test_one_specialist_answering_then_setting_a_status_is_not_told_of_a_c
     await inese.reply_to(post, "Paldies, skatīsim.")  # an answer meanwhile
     await inese.press(t("lv", "In review"), message=post)
     assert not inese.last_answer.show_alert
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
     assert proposal.status == "in_review"
 
 
@@ -141,7 +141,7 @@ async def test_a_card_whose_sending_was_uncertain_is_learnt_from_a_press_on_it(
     # Telegram takes the card but the answer never reaches the bot: the row is "uncertain".
     tg.fake.fail_next("sendMessage", kind="timeout", chat_id=tg.staff_chat.chat_id)
     await submit(tg, anna, "en", IDEA, theme="Environment")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=5)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=5)
     assert ("proposal:1:post", "uncertain") in await tg.store.outbox.deliveries_to(
         tg.staff_chat.chat_id
     )

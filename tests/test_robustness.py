@@ -32,16 +32,16 @@ async def test_restart_mid_flow_carries_on_where_the_resident_was(tg: Harness) -
     assert PROPOSAL in anna.last_text and "1 × location" in anna.last_text
     await anna.press("✅ Submit")
     assert "LIEP-2027-0001" in anna.last_text
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=10)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=10)
     assert proposal.text == PROPOSAL and proposal.theme == "environment"
-    assert [a.kind for a in await tg.store.attachments_of(proposal.id)] == ["location"]
+    assert [a.kind for a in await tg.store.proposals.attachments_of(proposal.id)] == ["location"]
 
 
 async def test_text_typed_just_before_a_crash_is_kept(tg: Harness) -> None:
     anna = await start_proposal(tg)
     await anna.send(PROPOSAL)
     await tg.crash_and_restart()
-    draft = await tg.store.draft_of(anna.id)
+    draft = await tg.store.drafts.draft_of(anna.id)
     assert draft is not None and draft.text == PROPOSAL
     # …and the conversation is where it was: attachments next.
     await anna.send_sticker()
@@ -80,7 +80,7 @@ async def test_text_too_short_and_too_long_is_kept_with_a_clear_answer(tg: Harne
     await anna.send(long_text)
     assert "4050 characters; the limit is 4000" in anna.last_text
     assert "shorten it by 50" in anna.last_text
-    assert (await tg.store.draft_of(anna.id)).text == long_text  # nothing lost
+    assert (await tg.store.drafts.draft_of(anna.id)).text == long_text  # nothing lost
 
 
 async def test_a_long_preview_arrives_whole_in_parts(tg: Harness) -> None:
@@ -108,7 +108,7 @@ async def test_stale_button_after_the_flow_ended(tg: Harness) -> None:
     await anna.press("➡️ Continue", message=continue_message)
     assert anna.last_answer is not None
     assert anna.last_answer.text == "This button is no longer active."
-    assert await tg.store.draft_of(anna.id) is None
+    assert await tg.store.drafts.draft_of(anna.id) is None
 
 
 async def test_edited_message_is_answered_and_changes_nothing(tg: Harness) -> None:
@@ -117,7 +117,7 @@ async def test_edited_message_is_answered_and_changes_nothing(tg: Harness) -> No
     mine = next(m for m in anna.all_messages if not m.from_bot and m.text == PROPOSAL)
     await anna.edit(mine, "Something else entirely, edited later")
     assert "only read new messages" in anna.last_text
-    assert (await tg.store.draft_of(anna.id)).text == PROPOSAL
+    assert (await tg.store.drafts.draft_of(anna.id)).text == PROPOSAL
 
 
 async def test_bot_added_to_a_foreign_group_says_so_and_leaves(tg: Harness) -> None:
@@ -150,18 +150,18 @@ async def test_a_forged_button_cannot_open_someone_elses_proposal(tg: Harness) -
     await anna.press("➡️ Continue")
     await anna.tap("Skip")
     await anna.press("✅ Submit")
-    [proposal] = await tg.store.proposals_of(anna.id, offset=0, limit=1)
+    [proposal] = await tg.store.proposals.proposals_of(anna.id, offset=0, limit=1)
 
     mallory = await tg.onboarded("Mallory", language="English")
     for data in (f"mine:open:{proposal.id}", f"mine:withdrawyes:{proposal.id}"):
         await mallory.press_forged(data)
         assert mallory.last_answer.text == "This proposal is not available."
     assert PROPOSAL not in mallory.transcript()
-    assert (await tg.store.proposal(proposal.id)).status == "received"
+    assert (await tg.store.proposals.proposal(proposal.id)).status == "received"
     # Nor act as staff.
     await mallory.press_forged(f"sp:set:{proposal.id}:included:{proposal.version}")
     assert mallory.last_answer.text == "This is for the Development Office staff only."
-    assert (await tg.store.proposal(proposal.id)).status == "received"
+    assert (await tg.store.proposals.proposal(proposal.id)).status == "received"
 
 
 class Killed(BaseException):
@@ -180,20 +180,24 @@ async def test_killed_after_the_reply_before_the_state_was_written(
     with pytest.raises(Killed):
         await anna.send(PROPOSAL)
     assert "Press Continue" in anna.last_text  # she saw the answer…
-    assert await tg.store.conversation_states("proposal") == {(anna.id, anna.id): "text"}
+    assert await tg.store.conversations.conversation_states("proposal") == {
+        (anna.id, anna.id): "text"
+    }
     # …and the state it led to was never written. At start-up the journal finishes the update.
     await tg.crash_and_restart()
-    assert await tg.store.conversation_states("proposal") == {(anna.id, anna.id): "attachments"}
+    assert await tg.store.conversations.conversation_states("proposal") == {
+        (anna.id, anna.id): "attachments"
+    }
     await anna.press("➡️ Continue")
     assert "contact you" in anna.last_text
     # Telegram re-sending the finished update changes nothing.
-    log_size = len(await tg.store.conversation_with(anna.id))
+    log_size = len(await tg.store.messages.conversation_with(anna.id))
     repeat = {
         "update_id": 1,
         "message": {"message_id": 1, "date": 0, "chat": {"id": anna.id, "type": "private"}},
     }
     await tg.app.process_update(Update.de_json(repeat, tg.app.bot))
-    assert len(await tg.store.conversation_with(anna.id)) == log_size
+    assert len(await tg.store.messages.conversation_with(anna.id)) == log_size
 
 
 async def test_updates_waiting_in_the_queue_survive_a_crash(tg: Harness) -> None:
@@ -215,7 +219,7 @@ async def test_updates_waiting_in_the_queue_survive_a_crash(tg: Harness) -> None
     )
     await tg.app.update_queue.put(waiting)
     await tg.crash_and_restart()
-    assert (await tg.store.draft_of(anna.id)).text == PROPOSAL
+    assert (await tg.store.drafts.draft_of(anna.id)).text == PROPOSAL
     assert "Press Continue" in anna.last_text
     # When Telegram sends it once more, it is not queued again.
     size = tg.app.update_queue.qsize()

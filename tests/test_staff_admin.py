@@ -24,7 +24,7 @@ async def test_admin_adds_and_removes_specialists(tg: Harness) -> None:
     assert "555" in specialist.last_text
     await specialist.send("/addstaff 777")  # specialists are not admins
     assert specialist.last_text == "This is for the Development Office staff only."
-    assert not await tg.store.is_specialist(777)
+    assert not await tg.store.staff.is_specialist(777)
 
     await admin.send("/removestaff 555")
     assert admin.last_text == "555 is no longer a specialist."
@@ -79,10 +79,10 @@ async def test_staff_help_commands_and_unban(tg: Harness) -> None:
     post = tg.staff_chat.messages[0]
     await inese.press(t("lv", "🚫 Spam / ban"), message=post)
     await inese.press(t("lv", "🚫 Yes: spam, and ban the sender"), message=post)
-    assert await tg.store.is_banned(spammer.id)
+    assert await tg.store.residents.is_banned(spammer.id)
     await inese.send("/staffhelp")
     assert "/unban" in tg.staff_chat.last_text
     await inese.send(f"/unban {spammer.id}")
-    assert not await tg.store.is_banned(spammer.id)
+    assert not await tg.store.residents.is_banned(spammer.id)
     await spammer.press("📝 Submit a proposal")
     assert "Which theme" in spammer.last_text

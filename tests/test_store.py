@@ -45,7 +45,7 @@ async def test_an_older_database_is_upgraded_with_its_data(tmp_path: Path) -> No
 
     old = Store(path, clock=lambda: NOW)
     await old.open(migrations_dir=old_set)
-    await old.set_language(42, "ru")
+    await old.residents.set_language(42, "ru")
     assert await old.applied_migrations() == [first.name]
     await old.close()
 
@@ -53,11 +53,13 @@ async def test_an_older_database_is_upgraded_with_its_data(tmp_path: Path) -> No
     await new.open()
     try:
         assert len(await new.applied_migrations()) == len(list(MIGRATIONS_DIR.glob("*.sql")))
-        resident = await new.resident(42)
+        resident = await new.residents.resident(42)
         assert resident is not None and resident.language == "ru"
         # Tables of the later migrations exist and work.
-        await new.log_message(direction="in", kind="text", chat_id=42, user_id=42, text="Sveiki")
-        assert [m.text for m in await new.conversation_with(42)] == ["Sveiki"]
+        await new.messages.log_message(
+            direction="in", kind="text", chat_id=42, user_id=42, text="Sveiki"
+        )
+        assert [m.text for m in await new.messages.conversation_with(42)] == ["Sveiki"]
     finally:
         await new.close()
 
@@ -124,7 +126,7 @@ async def test_persistence_round_trip(store: Store) -> None:
     await persistence.update_conversation("proposal", (7, 7), None)
     assert await persistence.get_conversations("proposal") == {}
     await persistence.update_user_data(7, {})
-    assert await store.data_of("user_data", 7) is None  # no row kept for empty data
+    assert await store.conversations.data_of("user_data", 7) is None  # no row kept for empty data
 
 
 class Trips:
@@ -152,19 +154,19 @@ class Trips:
 async def test_empty_user_data_is_neither_read_nor_deleted_again(store: Store) -> None:
     trips = Trips(store)
     await trips.trace(store)
-    assert await store.data_of("user_data", 7) is None
+    assert await store.conversations.data_of("user_data", 7) is None
     trips.reset()
     # Known to have no row: no trip for it, and an empty dict needs no DELETE.
-    assert await store.data_of("user_data", 7) is None
-    await store.save_data("user_data", 7, {})
+    assert await store.conversations.data_of("user_data", 7) is None
+    await store.conversations.save_data("user_data", 7, {})
     assert trips.count == 0
     # Written data is found again, and deleting it makes it unknown until that commits.
-    await store.save_data("user_data", 7, {"page": 2})
-    assert await store.data_of("user_data", 7) == {"page": 2}
-    await store.save_data("user_data", 7, {})
-    assert await store.data_of("user_data", 7) is None
+    await store.conversations.save_data("user_data", 7, {"page": 2})
+    assert await store.conversations.data_of("user_data", 7) == {"page": 2}
+    await store.conversations.save_data("user_data", 7, {})
+    assert await store.conversations.data_of("user_data", 7) is None
     trips.reset()
-    assert await store.data_of("user_data", 7) is None
+    assert await store.conversations.data_of("user_data", 7) is None
     assert trips.count == 0
 
 
@@ -172,41 +174,41 @@ async def test_what_a_rolled_back_unit_read_or_deleted_is_not_remembered(store: 
     class Boom(Exception):
         pass
 
-    await store.save_data("chat_data", 9, {"x": 1})
+    await store.conversations.save_data("chat_data", 9, {"x": 1})
     with pytest.raises(Boom):
         async with store.unit_of_work():
-            await store.drop_data("chat_data", 9)
+            await store.conversations.drop_data("chat_data", 9)
             raise Boom
     # The delete was undone, so the row is still there — and still read.
-    assert await store.data_of("chat_data", 9) == {"x": 1}
+    assert await store.conversations.data_of("chat_data", 9) == {"x": 1}
     # Found missing, then written, in one unit: the write wins.
     async with store.unit_of_work():
-        assert await store.data_of("chat_data", 10) is None
-        await store.save_data("chat_data", 10, {"y": 2})
-    assert await store.data_of("chat_data", 10) == {"y": 2}
+        assert await store.conversations.data_of("chat_data", 10) is None
+        await store.conversations.save_data("chat_data", 10, {"y": 2})
+    assert await store.conversations.data_of("chat_data", 10) == {"y": 2}
 
 
 async def test_a_unit_that_only_writes_later_is_one_trip(store: Store) -> None:
     trips = Trips(store)
     async with store.unit_of_work():
-        await store.log_message(direction="in", kind="text", chat_id=1, text="a")
-        await store.save_conversation_state("proposal", (1, 1), "text")
+        await store.messages.log_message(direction="in", kind="text", chat_id=1, text="a")
+        await store.conversations.save_conversation_state("proposal", (1, 1), "text")
     assert trips.count == 1
     trips.reset()
     async with store.unit_of_work():  # nothing at all: no trip
         pass
     assert trips.count == 0
-    assert [m.text for m in await store.conversation_with(1)] == ["a"]
-    assert await store.conversation_states("proposal") == {(1, 1): "text"}
+    assert [m.text for m in await store.messages.conversation_with(1)] == ["a"]
+    assert await store.conversations.conversation_states("proposal") == {(1, 1): "text"}
 
 
 async def test_specialists(store: Store) -> None:
-    assert await store.add_specialist(5, added_by=1) is True
-    assert await store.add_specialist(5, added_by=1) is False
-    assert await store.is_specialist(5)
-    assert [s.user_id for s in await store.specialists()] == [5]
-    assert await store.remove_specialist(5) is True
-    assert not await store.is_specialist(5)
+    assert await store.staff.add_specialist(5, added_by=1) is True
+    assert await store.staff.add_specialist(5, added_by=1) is False
+    assert await store.staff.is_specialist(5)
+    assert [s.user_id for s in await store.staff.specialists()] == [5]
+    assert await store.staff.remove_specialist(5) is True
+    assert not await store.staff.is_specialist(5)
 
 
 async def test_unit_of_work_commits_together_or_not_at_all(store: Store) -> None:
@@ -215,17 +217,17 @@ async def test_unit_of_work_commits_together_or_not_at_all(store: Store) -> None
 
     with pytest.raises(Boom):
         async with store.unit_of_work():
-            await store.set_language(1, "lv")
-            await store.log_message(direction="in", kind="text", chat_id=1, text="a")
+            await store.residents.set_language(1, "lv")
+            await store.messages.log_message(direction="in", kind="text", chat_id=1, text="a")
             raise Boom
-    assert await store.resident(1) is None
-    assert await store.conversation_with(1) == []
+    assert await store.residents.resident(1) is None
+    assert await store.messages.conversation_with(1) == []
 
     async with store.unit_of_work():
-        await store.set_language(1, "lv")
-        await store.log_message(direction="in", kind="text", chat_id=1, text="a")
-    assert (await store.resident(1)).language == "lv"
-    assert len(await store.conversation_with(1)) == 1
+        await store.residents.set_language(1, "lv")
+        await store.messages.log_message(direction="in", kind="text", chat_id=1, text="a")
+    assert (await store.residents.resident(1)).language == "lv"
+    assert len(await store.messages.conversation_with(1)) == 1
 
 
 async def test_journal_recognises_handled_updates_by_id_not_by_a_watermark(store: Store) -> None:
@@ -271,19 +273,19 @@ async def test_rolling_back_to_a_savepoint_drops_the_writes_made_later_since(
     store: Store,
 ) -> None:
     def begin(connection):
-        store.log_message_in(connection, direction="in", kind="text", chat_id=3, text="in")
+        store.messages.log_message_in(connection, direction="in", kind="text", chat_id=3, text="in")
         store.savepoint_in(connection, "handling")
 
     async with store.transaction(begin):
-        await store.log_message(direction="out", kind="text", chat_id=3, text="before")
+        await store.messages.log_message(direction="out", kind="text", chat_id=3, text="before")
         await store.release("handling")  # (not what the app does; only to have a later write)
-    assert [m.text for m in await store.conversation_with(3)] == ["in", "before"]
+    assert [m.text for m in await store.messages.conversation_with(3)] == ["in", "before"]
 
     async with store.transaction(begin):
-        await store.log_message(direction="out", kind="text", chat_id=4, text="undone")
-        await store.record_privacy_shown(4)
+        await store.messages.log_message(direction="out", kind="text", chat_id=4, text="undone")
+        await store.residents.record_privacy_shown(4)
         await store.rollback_to("handling")  # a handler failed
-        await store.log_message(direction="out", kind="text", chat_id=4, text="apology")
+        await store.messages.log_message(direction="out", kind="text", chat_id=4, text="apology")
         await store.release("handling")
-    assert [m.text for m in await store.conversation_with(4)] == ["apology"]
-    assert [m.text for m in await store.conversation_with(3)] == ["in", "before", "in"]
+    assert [m.text for m in await store.messages.conversation_with(4)] == ["apology"]
+    assert [m.text for m in await store.messages.conversation_with(3)] == ["in", "before", "in"]

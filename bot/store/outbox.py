@@ -146,7 +146,7 @@ class Outbox:
         purpose = delivery.purpose
         proposal_id = purpose.get("proposal_id")
         if purpose.get("kind") in ("proposal_post", "thread_post", "staff_part") and proposal_id:
-            await self.store.record_staff_post(
+            await self.store.proposals.record_staff_post(
                 int(proposal_id),
                 delivery.chat_id,
                 message_id,

@@ -15,7 +15,6 @@ reads back — the message log, PTB's state, the journal's strike — with the C
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
@@ -23,8 +22,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -33,22 +30,24 @@ import aiosqlite
 from bot.clock import Clock, utc_now
 from bot.clock import to_text as _iso
 from bot.config import SYNCHRONOUS, package_folder
-from bot.store_bookings import Bookings
-from bot.store_journal import Journal
-from bot.store_meetings import Meetings
-from bot.store_outbox import Outbox
-from bot.store_privacy import Privacy
-from bot.store_proposals import ProposalQueries
-from bot.store_schedule import Schedule
+from bot.store.bookings import Bookings
+from bot.store.conversations import Conversations
+from bot.store.drafts import Drafts
+from bot.store.journal import Journal
+from bot.store.meetings import Meetings
+from bot.store.messages import Messages
+from bot.store.outbox import Outbox
+from bot.store.privacy import Privacy
+from bot.store.proposals import Proposals
+from bot.store.residents import Residents
+from bot.store.schedule import Schedule
+from bot.store.staff import Staff
 
 log = logging.getLogger(__name__)
-
 T = TypeVar("T")
 # Work done on the connection's own thread, with the plain sqlite3 connection (see _in_thread).
 Work = Callable[[sqlite3.Connection], T]
 Parameters = tuple[Any, ...]
-# user_data/chat_data owners known to have no row (see data_of): at most this many.
-NO_DATA_REMEMBERED = 50_000
 
 MIGRATIONS_DIR = package_folder("bot.migrations")
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -62,36 +61,7 @@ class StoreOpenError(Exception):
     """The database file or its folder cannot be created or opened; the message names the file."""
 
 
-@dataclass(frozen=True)
-class Resident:
-    user_id: int
-    language: str | None
-    telegram_language: str | None
-    first_seen: datetime
-    privacy_shown: bool
-    banned: bool = False
-
-
-@dataclass(frozen=True)
-class LoggedMessage:
-    at: datetime
-    direction: str
-    chat_id: int | None
-    user_id: int | None
-    message_id: int | None
-    kind: str
-    text: str | None
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Specialist:
-    user_id: int
-    added_by: int
-    added_at: datetime
-
-
-class Store(ProposalQueries):
+class Store:
     def __init__(
         self, path: Path | str, *, clock: Clock = utc_now, synchronous: str = "FULL"
     ) -> None:
@@ -115,6 +85,12 @@ class Store(ProposalQueries):
         self._no_data: set[tuple[str, int]] = set()
         self._no_data_at_commit: set[tuple[str, int]] = set()  # ... once this unit commits
         # The delivery core's subjects, each a plain class over this connection.
+        self.residents = Residents(self)
+        self.conversations = Conversations(self)
+        self.messages = Messages(self)
+        self.staff = Staff(self)
+        self.proposals = Proposals(self)
+        self.drafts = Drafts(self)
         self.journal = Journal(self)
         self.outbox = Outbox(self)
         self.schedule = Schedule(self)
@@ -342,7 +318,7 @@ class Store(ProposalQueries):
                         await self._in_thread(_rollback)
                     raise
                 for key in self._no_data_at_commit:
-                    self._remember_no_data(key)
+                    self.conversations._remember_no_data(key)
                 if self._checkpoint_due:
                     await self._checkpoint()
             finally:
@@ -411,312 +387,6 @@ class Store(ProposalQueries):
         rows = await self._fetch("SELECT name FROM schema_migrations ORDER BY name")
         return [row[0] for row in rows]
 
-    # -- residents ---------------------------------------------------------------------------
-
-    async def resident(self, user_id: int) -> Resident | None:
-        rows = await self._fetch(
-            "SELECT user_id, language, telegram_language, first_seen, privacy_shown_at, banned_at"
-            " FROM residents WHERE user_id = ?",
-            (user_id,),
-        )
-        if not rows:
-            return None
-        return _resident(rows[0])
-
-    async def record_resident_seen(self, user_id: int, telegram_language: str | None) -> Resident:
-        """Creates the resident on first contact, afterwards moves `last_seen`; returns them."""
-        async with self._write():
-            return await self._in_thread(
-                lambda connection: self.resident_seen_in(connection, user_id, telegram_language)
-            )
-
-    def resident_seen_in(
-        self, connection: sqlite3.Connection, user_id: int, telegram_language: str | None
-    ) -> Resident:
-        """`record_resident_seen` on the connection's thread (inside a `transaction` `first`)."""
-        now = _iso(self.clock())
-        row = connection.execute(
-            "INSERT INTO residents (user_id, telegram_language, first_seen, last_seen)"
-            " VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen"
-            " RETURNING user_id, language, telegram_language, first_seen, privacy_shown_at,"
-            " banned_at",
-            (user_id, telegram_language, now, now),
-        ).fetchone()
-        assert row is not None
-        return _resident(row)
-
-    async def set_language(self, user_id: int, language: str) -> None:
-        now = _iso(self.clock())
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO residents (user_id, language, first_seen, last_seen)"
-                " VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
-                (user_id, language, now, now),
-            )
-
-    async def set_reachable(self, user_id: int, reachable: bool) -> None:
-        """A resident blocked (False) or unblocked (True) the bot."""
-        async with self._write() as db:
-            await db.execute(
-                "UPDATE residents SET unreachable_at = ? WHERE user_id = ?",
-                (None if reachable else _iso(self.clock()), user_id),
-            )
-
-    async def is_reachable(self, user_id: int) -> bool:
-        rows = await self._fetch(
-            "SELECT unreachable_at IS NULL FROM residents WHERE user_id = ?", (user_id,)
-        )
-        return bool(rows and rows[0][0])
-
-    async def record_privacy_shown(self, user_id: int) -> None:
-        async with self._write() as db:
-            await db.execute(
-                "UPDATE residents SET privacy_shown_at = ? WHERE user_id = ?"
-                " AND privacy_shown_at IS NULL",
-                (_iso(self.clock()), user_id),
-            )
-
-    # -- PTB persistence ---------------------------------------------------------------------
-
-    async def conversation_states(
-        self, name: str, *, active_since: datetime | None = None
-    ) -> dict[tuple[int | str, ...], object]:
-        """A conversation handler's states; with `active_since`, only those touched since then
-        (start-up need not load everyone who ever opened the bot and walked away)."""
-        rows = await self._fetch(
-            "SELECT key, state FROM conversation_states WHERE name = ? AND updated_at >= ?",
-            (name, _iso(active_since) if active_since else ""),
-        )
-        return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
-
-    async def save_conversation_state(
-        self, name: str, key: tuple[int | str, ...], state: object | None
-    ) -> None:
-        """Records a conversation's state; None means the conversation ended. Written with the
-        COMMIT of the open unit of work (nothing reads it back before)."""
-        key_json = json.dumps(list(key))
-        if state is None:
-            await self._write_later(
-                "DELETE FROM conversation_states WHERE name = ? AND key = ?", (name, key_json)
-            )
-        else:
-            await self._write_later(
-                "INSERT INTO conversation_states (name, key, state, updated_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (name, key) DO UPDATE SET"
-                " state = excluded.state, updated_at = excluded.updated_at",
-                (name, key_json, json.dumps(state), _iso(self.clock())),
-            )
-
-    async def data_of(self, table: str, owner_id: int) -> dict[str, Any] | None:
-        """user_data or chat_data of one user or chat, or None if nothing is stored.
-
-        PTB asks for them, and writes them back, on every update, and most residents' are
-        empty: owners known to have no row are neither looked up nor deleted again. One is
-        known once a read or a delete that found or left no row has committed, and is forgotten
-        before anything is written for them; rows only ever disappear otherwise (maintenance),
-        so the set never claims a row is missing that exists."""
-        column = _DATA_TABLES[table]
-        if (table, owner_id) in self._no_data:
-            return None
-        rows = await self._fetch(f"SELECT data FROM {table} WHERE {column} = ?", (owner_id,))
-        if rows:
-            return cast(dict[str, Any], json.loads(rows[0]["data"]))
-        self._no_data_soon((table, owner_id))
-        return None
-
-    def _no_data_soon(self, key: tuple[str, int]) -> None:
-        if self._in_unit_of_work.get():
-            self._no_data_at_commit.add(key)  # unless a write for them follows
-        else:
-            self._remember_no_data(key)
-
-    def _remember_no_data(self, key: tuple[str, int]) -> None:
-        if len(self._no_data) >= NO_DATA_REMEMBERED:
-            self._no_data.pop()
-        self._no_data.add(key)
-
-    def _data_written(self, key: tuple[str, int]) -> None:
-        self._no_data.discard(key)
-        self._no_data_at_commit.discard(key)
-
-    async def save_data(self, table: str, owner_id: int, data: dict[str, Any]) -> None:
-        """Written with the COMMIT of the open unit of work (nothing reads it back before)."""
-        column = _DATA_TABLES[table]
-        if not data:
-            # An empty dict is the default anyway: don't keep a row per user ever seen.
-            key = (table, owner_id)
-            if key not in self._no_data and key not in self._no_data_at_commit:
-                await self.drop_data(table, owner_id)
-            return
-        self._data_written((table, owner_id))
-        await self._write_later(
-            f"INSERT INTO {table} ({column}, data, updated_at) VALUES (?, ?, ?)"
-            f" ON CONFLICT ({column}) DO UPDATE SET data = excluded.data,"
-            " updated_at = excluded.updated_at",
-            (owner_id, json.dumps(data, ensure_ascii=False), _iso(self.clock())),
-        )
-
-    async def drop_data(self, table: str, owner_id: int) -> None:
-        column = _DATA_TABLES[table]
-        self._data_written((table, owner_id))
-        await self._write_later(f"DELETE FROM {table} WHERE {column} = ?", (owner_id,))
-        self._no_data_soon((table, owner_id))
-
-    async def forget_idle_conversations(self, idle_since: datetime) -> int:
-        """Drops conversation states, user_data and chat_data untouched since `idle_since`:
-        abandoned conversations end (drafts are kept apart, in their own table)."""
-        cutoff = _iso(idle_since)
-        dropped = 0
-        async with self._write() as db:
-            for table in ("conversation_states", "user_data", "chat_data"):
-                cursor = await db.execute(f"DELETE FROM {table} WHERE updated_at < ?", (cutoff,))
-                dropped += cursor.rowcount
-        return dropped
-
-    async def bot_data(self) -> dict[str, Any]:
-        rows = await self._fetch("SELECT data FROM bot_data WHERE id = 1")
-        return json.loads(rows[0]["data"]) if rows else {}
-
-    async def save_bot_data(self, data: dict[str, Any]) -> None:
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO bot_data (id, data, updated_at) VALUES (1, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET data = excluded.data,"
-                " updated_at = excluded.updated_at",
-                (json.dumps(data, ensure_ascii=False), _iso(self.clock())),
-            )
-
-    # -- message log -------------------------------------------------------------------------
-
-    async def log_message(
-        self,
-        *,
-        direction: str,
-        kind: str,
-        chat_id: int | None,
-        user_id: int | None = None,
-        message_id: int | None = None,
-        update_id: int | None = None,
-        text: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """Logs a message in or out; written with the COMMIT of the open unit of work (nothing
-        reads the log back before), or at once outside one."""
-        await self._write_later(
-            _LOG_MESSAGE,
-            self._log_row(direction, kind, chat_id, user_id, message_id, update_id, text, details),
-        )
-
-    def log_message_in(
-        self,
-        connection: sqlite3.Connection,
-        *,
-        direction: str,
-        kind: str,
-        chat_id: int | None,
-        user_id: int | None = None,
-        message_id: int | None = None,
-        update_id: int | None = None,
-        text: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """`log_message` on the connection's thread, at once (inside a `transaction` `first`)."""
-        connection.execute(
-            _LOG_MESSAGE,
-            self._log_row(direction, kind, chat_id, user_id, message_id, update_id, text, details),
-        )
-
-    def _log_row(
-        self,
-        direction: str,
-        kind: str,
-        chat_id: int | None,
-        user_id: int | None,
-        message_id: int | None,
-        update_id: int | None,
-        text: str | None,
-        details: dict[str, Any] | None,
-    ) -> Parameters:
-        return (
-            _iso(self.clock()),
-            direction,
-            chat_id,
-            user_id,
-            message_id,
-            update_id,
-            kind,
-            text,
-            json.dumps(details, ensure_ascii=False) if details else None,
-        )
-
-    async def conversation_with(
-        self, chat_id: int, *, limit: int | None = None
-    ) -> list[LoggedMessage]:
-        """The logged messages of one chat, oldest first (the newest `limit` if given)."""
-        rows = await self._fetch(
-            "SELECT * FROM (SELECT at, direction, chat_id, user_id, message_id, kind, text,"
-            " details, id FROM message_log WHERE chat_id = ? ORDER BY id DESC LIMIT ?)"
-            " ORDER BY id",
-            (chat_id, -1 if limit is None else limit),
-        )
-        return [
-            LoggedMessage(
-                at=datetime.fromisoformat(row["at"]),
-                direction=row["direction"],
-                chat_id=row["chat_id"],
-                user_id=row["user_id"],
-                message_id=row["message_id"],
-                kind=row["kind"],
-                text=row["text"],
-                details=json.loads(row["details"]) if row["details"] else {},
-            )
-            for row in rows
-        ]
-
-    # -- staff -------------------------------------------------------------------------------
-
-    async def is_specialist(self, user_id: int) -> bool:
-        rows = await self._fetch("SELECT 1 FROM specialists WHERE user_id = ?", (user_id,))
-        return bool(rows)
-
-    async def specialists(self) -> list[Specialist]:
-        rows = await self._fetch(
-            "SELECT user_id, added_by, added_at FROM specialists ORDER BY added_at"
-        )
-        return [
-            Specialist(row["user_id"], row["added_by"], datetime.fromisoformat(row["added_at"]))
-            for row in rows
-        ]
-
-    async def add_specialist(self, user_id: int, added_by: int) -> bool:
-        """Adds a specialist; False if they already were one."""
-        async with self._write() as db:
-            cursor = await db.execute(
-                "INSERT INTO specialists (user_id, added_by, added_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (user_id) DO NOTHING",
-                (user_id, added_by, _iso(self.clock())),
-            )
-            return cursor.rowcount > 0
-
-    async def remove_specialist(self, user_id: int) -> bool:
-        """Removes a specialist; False if they were not one."""
-        async with self._write() as db:
-            cursor = await db.execute("DELETE FROM specialists WHERE user_id = ?", (user_id,))
-            return cursor.rowcount > 0
-
-
-def _resident(row: aiosqlite.Row) -> Resident:
-    return Resident(
-        user_id=row["user_id"],
-        language=row["language"],
-        telegram_language=row["telegram_language"],
-        first_seen=datetime.fromisoformat(row["first_seen"]),
-        privacy_shown=row["privacy_shown_at"] is not None,
-        banned=row["banned_at"] is not None,
-    )
-
 
 def _begin_once(connection: sqlite3.Connection) -> None:
     # On the connection's thread, so two tasks of one unit of work cannot both begin it.
@@ -759,12 +429,3 @@ def _identifier(name: str) -> str:
     if not name.isidentifier():
         raise ValueError(f"not an SQL identifier: {name!r}")
     return name
-
-
-_LOG_MESSAGE = (
-    "INSERT INTO message_log (at, direction, chat_id, user_id, message_id, update_id, kind, text,"
-    " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-# Table name -> owner column. Only these names ever reach an f-string above.
-_DATA_TABLES = {"user_data": "user_id", "chat_data": "chat_id"}
