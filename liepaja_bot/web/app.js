@@ -191,9 +191,9 @@ function renderChat(pane) {
     shown.el.remove();
     chat.items.delete(key);
   }
-  if (grew && atBottom) log.scrollTop = log.scrollHeight;
   const keys = JSON.stringify(pane.keyboard);
-  if (keys !== chat.keys) {
+  const keysChanged = keys !== chat.keys;
+  if (keysChanged) {
     chat.keys = keys;
     const fresh = h("div", { class: "keys", "aria-label": "Keyboard" }, ...pane.keyboard.map((row) =>
       h("div", { class: "row" }, ...row.map((key) => h("button", { type: "button", "data-label": key.label,
@@ -202,6 +202,8 @@ function renderChat(pane) {
     replace(chat, chat.keyboard, fresh);
     chat.keyboard = fresh;
   }
+  // Keep the newest message in view, also when a keyboard appearing shrinks the log.
+  if ((grew || keysChanged) && atBottom) log.scrollTop = log.scrollHeight;
   if (pane.notice && pane.notice.id !== chat.noticeId) {
     chat.noticeId = pane.notice.id;
     chat.notice.textContent = pane.notice.text;
