@@ -38,8 +38,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-demo: $(STAMP)  ## the bot, offline, in this terminal (no token needed)
-	$(BIN)/liepaja-bot demo
+demo: $(STAMP)  ## the bot, offline, in a page on 127.0.0.1 (no token needed); Ctrl-C ends it
+	$(BIN)/liepaja-bot demo --web
 
 run: $(STAMP)  ## the bot for real (BOT_TOKEN in .env)
 	$(BIN)/liepaja-bot run

@@ -54,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--script", type=Path, help="play a scripted conversation, print it, exit")
     demo.add_argument("--database", type=Path, help="default: a fresh temporary database")
     demo.add_argument("--language", default="lv", help="the demo resident's Telegram language")
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="serve a page on 127.0.0.1 with a resident's chat and the staff chat side by side",
+    )
+    demo.add_argument(
+        "--port", type=int, default=0, help="the web demo's port (default: a free one)"
+    )
     export = commands.add_parser("export", help="export data for the working groups")
     export.add_argument("what", choices=["proposals"])
     export.add_argument(
@@ -64,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         "--language", choices=["lv", "ru", "en"], default="lv", help="of headings and statuses"
     )
     args = parser.parse_args(argv)
+
+    if args.command == "demo" and args.web and args.script is not None:
+        return fail("--script plays a conversation in the terminal: leave out --web", code=2)
+    if args.command == "demo" and not 0 <= args.port <= 65535:
+        return fail(f"--port {args.port}: give 1-65535, or 0 for a free port", code=2)
 
     export_format: str | None = None
     if args.command == "export":
@@ -112,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "backup":
                 return asyncio.run(operations.backup(settings, args.file, force=args.force))
             return asyncio.run(operations.restore(settings, args.file))
+        if args.command == "demo" and args.web:
+            from liepaja_bot.web import run_web_demo
+
+            return asyncio.run(
+                run_web_demo(
+                    settings, database=args.database, language=args.language, port=args.port
+                )
+            )
         if args.command == "demo":
             from liepaja_bot.demo import run_demo
 

@@ -10,11 +10,13 @@ shutting the bot down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import signal
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
@@ -23,7 +25,7 @@ from telegram import Update
 from bot.app import BotApplication
 from bot.config import Settings
 from bot.outbox import Limits
-from fake_telegram import CallbackAnswer, FakeMessage, FakeTelegram, FakeUser, serve
+from fake_telegram import CallbackAnswer, FakeGroup, FakeMessage, FakeTelegram, FakeUser, serve
 from liepaja_bot.assembly import build_application
 
 DEMO_STAFF_CHAT = -1009000000001
@@ -371,6 +373,24 @@ async def run_demo(
 async def _run_demo(
     settings: Settings, script: Path | None, database: Path | None, language: str, lines: LineSource
 ) -> int:
+    async with offline_bot(settings, database) as (fake, staff_group):
+        resident = fake.user("Rasma", language_code=language)
+        terminal = Terminal(fake, resident, demo_specialist(fake, staff_group))
+        if script is not None:
+            await terminal.play(script)
+        else:
+            await terminal.converse(lines)
+    if script is not None:
+        print(f"\n{terminal.errors} errors")
+    return 1 if terminal.errors else 0
+
+
+@contextlib.asynccontextmanager
+async def offline_bot(
+    settings: Settings, database: Path | None
+) -> AsyncIterator[tuple[FakeTelegram, FakeGroup]]:
+    """The real bot polling a fake Telegram served on 127.0.0.1, with the demo's staff chat;
+    shut down (bot, then server) on leaving. Shared by the terminal and the web demo."""
     fake = FakeTelegram(bot_username="liepaja_demo_bot")
     server = await serve(fake)
     try:
@@ -385,28 +405,24 @@ async def _run_demo(
                 admin_ids=frozenset({DEMO_ADMIN}),
                 bot_token=None,
             )
-            # The offline Telegram has no flood limits, and a terminal reader should not wait a
-            # second between two notices to the same chat as real Telegram would require.
+            # The offline Telegram has no flood limits, and a reader should not wait a second
+            # between two notices to the same chat as real Telegram would require.
             unlimited = Limits(
                 per_chat_interval=0.0, group_per_minute=10**6, overall_per_second=10**6
             )
             app = build_application(settings, token=fake.token, limits=unlimited)
             await start(app)
             try:
-                resident = fake.user("Rasma", language_code=language)
-                staff = fake.user("Inese", user_id=DEMO_ADMIN, language_code="lv")
-                terminal = Terminal(fake, resident, staff.in_chat(staff_group))
-                if script is not None:
-                    await terminal.play(script)
-                else:
-                    await terminal.converse(lines)
+                yield fake, staff_group
             finally:
                 await stop(app)
     finally:
         await server.close()
-    if script is not None:
-        print(f"\n{terminal.errors} errors")
-    return 1 if terminal.errors else 0
+
+
+def demo_specialist(fake: FakeTelegram, staff_group: FakeGroup) -> FakeUser:
+    """Inese, a Development Office specialist (and admin), acting in the staff chat."""
+    return fake.user("Inese", user_id=DEMO_ADMIN, language_code="lv").in_chat(staff_group)
 
 
 async def start(app: BotApplication) -> None:

@@ -73,6 +73,10 @@ def test_the_wheel_carries_migrations_locales_and_municipality(tmp_path: Path) -
     for folder, files in sources.items():
         for name in files:
             assert f"bot/{folder}/{name}" in names
+    # The web demo's page (`liepaja-bot demo --web`) is package data beside its module.
+    for name in ("index.html", "app.js", "style.css"):
+        assert f"liepaja_bot/web/{name}" in names
+    assert "liepaja_bot/web.py" in names
     # pyproject declares MIT; the licence text travels with the package.
     [license_file] = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
     license_text = zipfile.ZipFile(wheel).read(license_file).decode()
