@@ -168,7 +168,11 @@ def _meeting(
 ) -> ImportedMeeting:
     uid = str(event["UID"]).strip()
     start = _aware(_dt(event, "DTSTART"), zone)
-    end = _aware(_dt(event, "DTEND"), zone) if "DTEND" in event else start + DEFAULT_LENGTH
+    end = _aware(_dt(event, "DTEND"), zone) if "DTEND" in event else start
+    if end <= start:
+        # No DTEND in the file (a source DTEND before DTSTART is refused): the expansion gives
+        # the occurrence one equal to DTSTART, as RFC 5545 reads it; a meeting lasts longer.
+        end = start + DEFAULT_LENGTH
     recurrence = _dt(event, "RECURRENCE-ID")
     key = uid
     if isinstance(recurrence, datetime):

@@ -62,6 +62,8 @@ class LoggedRequest(BaseRequest):
     def __init__(self, inner: BaseRequest) -> None:
         self.inner = inner
         self.sink: OutboundSink | None = None
+        # Told of every message-sending call before it is made (the outbox's rate budget).
+        self.on_send: Callable[[str], None] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -83,6 +85,8 @@ class LoggedRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if self.on_send is not None and _sends_a_message(url.rsplit("/", 1)[-1].lower()):
+            self.on_send(url.rsplit("/", 1)[-1])
         code, payload = await self.inner.do_request(
             url,
             method,
@@ -109,6 +113,13 @@ class LoggedRequest(BaseRequest):
                 # an error (the handler might retry and send it twice).
                 log.exception("could not log an outbound message")
         return code, payload
+
+
+def _sends_a_message(method: str) -> bool:
+    """What Telegram counts against its overall limit: new messages, not chat actions."""
+    if method == "sendchataction":
+        return False
+    return method.startswith("send") or method in ("copymessage", "forwardmessage")
 
 
 def _already_done(method: str, payload: bytes) -> bool:

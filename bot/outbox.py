@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -66,15 +67,28 @@ class Limits:
     overall_per_second: int = DEFAULT_OVERALL_PER_SECOND
 
 
+# Set while the sender calls Telegram: its calls are counted by `spend`, not as direct ones.
+_SENDING_FROM_OUTBOX: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sending_from_outbox", default=False
+)
+
+
 class RateBudget:
-    """When the next message to a chat may go, by the limits above."""
+    """When the next message to a chat may go, by the limits above. Direct replies (sent by the
+    handlers, not through here) are counted too (`note_direct`): they share Telegram's overall
+    limit, so the outbox sends only what they leave of its rate — a broadcast slows down while
+    residents are being answered instead of pushing both into 429s."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._last_private: dict[int, datetime] = {}
         self._group_sends: dict[int, deque[datetime]] = {}
         self._all_sends: deque[datetime] = deque()
+        self._direct_sends: deque[datetime] = deque()
         self.paused_until: datetime | None = None
+
+    def note_direct(self, now: datetime) -> None:
+        self._direct_sends.append(now)
 
     def ready_at(self, chat_id: int, now: datetime) -> datetime:
         ready = now
@@ -86,9 +100,12 @@ class RateBudget:
                 ready = max(ready, sends[0] + timedelta(seconds=60))
         elif (last := self._last_private.get(chat_id)) is not None:
             ready = max(ready, last + timedelta(seconds=self.limits.per_chat_interval))
-        self._prune(self._all_sends, now, 1.0)
-        if len(self._all_sends) >= self.limits.overall_per_second:
-            ready = max(ready, self._all_sends[0] + timedelta(seconds=1))
+        own = self._prune(self._all_sends, now, 1.0) or deque()
+        direct = self._prune(self._direct_sends, now, 1.0) or deque()
+        if len(own) + len(direct) >= self.limits.overall_per_second:
+            # Wait until the oldest send of the last second falls out of it.
+            oldest = min(sends[0] for sends in (own, direct) if sends)
+            ready = max(ready, oldest + timedelta(seconds=1))
         return ready
 
     def spend(self, chat_id: int, now: datetime) -> None:
@@ -152,6 +169,12 @@ class OutboxSender:
         if finish_due:
             await self.deliver_due()
 
+    def note_send(self, method: str) -> None:
+        """The transport is sending a message (`method`): one of a handler's direct replies
+        unless it is this sender's own call, counted already."""
+        if not _SENDING_FROM_OUTBOX.get():
+            self.budget.note_direct(self.clock())
+
     def wake(self) -> None:
         """Something was committed to the outbox: look at it now rather than later."""
         self._wake.set()
@@ -177,12 +200,15 @@ class OutboxSender:
         while True:
             now = self.clock()
             rows = await self.store.outbox.due(now, limit=200)
-            ready = [row for row in rows if self.budget.ready_at(row.chat_id, now) <= now]
-            if not ready:
+            batch: list[Delivery] = []
+            for row in rows:  # each send spent before the next is judged: never over budget
+                if self.budget.ready_at(row.chat_id, now) <= now:
+                    self.budget.spend(row.chat_id, now)
+                    batch.append(row)
+                    if len(batch) == self.concurrency:
+                        break
+            if not batch:
                 return await self._seconds_until_next(rows, now)
-            batch = ready[: self.concurrency]
-            for row in batch:
-                self.budget.spend(row.chat_id, now)
             await self.store.outbox.claim([row.id for row in batch])
             await asyncio.gather(*(self._deliver(row) for row in batch))
 
@@ -275,7 +301,11 @@ class OutboxSender:
         if isinstance(markup := params.get("reply_markup"), dict):
             params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, self.bot)
         method = getattr(self.bot, row.method)
-        result: Message | bool = await method(chat_id=row.chat_id, **params)
+        token = _SENDING_FROM_OUTBOX.set(True)
+        try:
+            result: Message | bool = await method(chat_id=row.chat_id, **params)
+        finally:
+            _SENDING_FROM_OUTBOX.reset(token)
         return result
 
     async def _tell_staff_undelivered(self, row: Delivery) -> None:

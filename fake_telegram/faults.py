@@ -2,11 +2,19 @@
 
 ``FakeTelegram.fail_next(...)`` queues a rule; ``FakeTelegram.call`` consumes the first rule
 that matches a call and answers with the failure instead of running the method.
+
+Telegram's overall limit, opt-in: ``FakeTelegram(flood_limit_per_second=30)`` (or
+``set_flood_limit(30)``) answers a message-sending call (sendMessage, sendPhoto, … — every
+``send*`` but sendChatAction, and copyMessage/forwardMessage) with 429 and ``retry_after`` when
+that many were accepted within the last second by the fake's clock. Refused calls do not count.
 """
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from .rules import BLOCKED, ApiError
@@ -37,8 +45,37 @@ class FailRule:
 class FaultInjection:
     """The queue of injected failures (a part of FakeTelegram)."""
 
-    def __init__(self) -> None:
+    def __init__(self, flood_limit_per_second: int | None = None) -> None:
         self._failures: list[FailRule] = []
+        self.flood_limit_per_second: int | None = None
+        self.flood_refusals = 0  # 429s answered because of the flood limit
+        self._accepted_sends: deque[datetime] = deque()
+        self.set_flood_limit(flood_limit_per_second)
+
+    def set_flood_limit(self, per_second: int | None) -> None:
+        """Enforce Telegram's overall limit on sending messages (None: no limit, the default)."""
+        if per_second is not None and per_second < 1:
+            raise ValueError("the flood limit must be at least 1 message a second")
+        self.flood_limit_per_second = per_second
+        self._accepted_sends.clear()
+
+    def _flood_refusal(self, method: str, now: datetime) -> ApiError | None:
+        """A 429 if this sending call is over the limit; else counts it as accepted."""
+        limit = self.flood_limit_per_second
+        if limit is None or not _sends_a_message(method):
+            return None
+        sends = self._accepted_sends
+        while sends and now - sends[0] >= _SECOND:
+            sends.popleft()
+        if len(sends) < limit:
+            sends.append(now)
+            return None
+        self.flood_refusals += 1
+        wait = (sends[0] + _SECOND - now).total_seconds()
+        retry_after = max(1, math.ceil(wait))  # whole seconds, as Telegram gives them
+        return ApiError(
+            429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+        )
 
     def fail_next(
         self,
@@ -104,3 +141,13 @@ class FaultInjection:
         else:
             error = ApiError(500, rule.description or "Internal Server Error")
         return error.status, error.body()
+
+
+_SECOND = timedelta(seconds=1)
+
+
+def _sends_a_message(method: str) -> bool:
+    name = method.lower()
+    if name == "sendchataction":
+        return False
+    return name.startswith("send") or name in ("copymessage", "forwardmessage")

@@ -45,11 +45,13 @@ class FakeTelegram(MessageMethods, BotMethods, FaultInjection):
         bot_username: str = "liepaja_demo_bot",
         bot_first_name: str = "Liepāja",
         clock: Callable[[], datetime] | None = None,
+        flood_limit_per_second: int | None = None,
     ) -> None:
+        """``flood_limit_per_second``: enforce Telegram's overall limit (see faults.py)."""
         TelegramState.__init__(
             self, bot_username=bot_username, bot_first_name=bot_first_name, clock=clock
         )
-        FaultInjection.__init__(self)
+        FaultInjection.__init__(self, flood_limit_per_second)
 
         # Every Bot API method the fake implements: methods.py has those about the bot,
         # updates, chats and files; messages.py those that send, edit and delete messages.
@@ -124,6 +126,8 @@ class FakeTelegram(MessageMethods, BotMethods, FaultInjection):
         rule = self._take_failure(canonical, decoded)
         if rule is not None:
             return self._failure_response(rule)
+        if (refusal := self._flood_refusal(canonical, self.clock())) is not None:
+            return refusal.status, refusal.body()
         try:
             result = await handler(decoded, files)
         except ApiError as exc:

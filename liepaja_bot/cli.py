@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument(
         "--language", choices=["lv", "ru", "en"], default="lv", help="of headings and statuses"
     )
+    meetings = commands.add_parser("meetings", help="the working groups' meeting schedule")
+    meetings_commands = meetings.add_subparsers(dest="meetings_command", required=True)
+    import_ = meetings_commands.add_parser(
+        "import", help="add or update meetings from an iCalendar (.ics) file, all or none"
+    )
+    import_.add_argument("file", type=Path, help="the .ics file")
     args = parser.parse_args(argv)
 
     if args.command == "demo" and args.web and args.script is not None:
@@ -133,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                     settings, database=args.database, language=args.language, port=args.port
                 )
             )
+        if args.command == "meetings":
+            return asyncio.run(import_meetings(settings, args.file))
         if args.command == "demo":
             from liepaja_bot.demo import run_demo
 
@@ -268,6 +276,36 @@ async def export_to_file(settings: Settings, fmt: str, output: Path, language: s
     except OSError as error:
         return fail(f"cannot write {output}: {error.strerror or error}")
     print(f"wrote {output} ({len(data)} bytes)")
+    return 0
+
+
+async def import_meetings(settings: Settings, path: Path) -> int:
+    """The schedule in an .ics file into the database: every event or, with a bad one, none."""
+    from bot.clock import utc_now
+    from bot.meetings_ics import parse_schedule
+    from bot.store import Store
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return fail(f"cannot read {path}: {error.strerror or error}")
+    parsed = parse_schedule(data, settings.municipality.themes, settings.timezone, utc_now())
+    if parsed.problems:
+        print(f"{path}: nothing imported; correct these events and import it again:")
+        for problem in parsed.problems:
+            print(f"  {problem.uid}: {problem.reason}")
+        return 1
+    store = Store(settings.database)
+    try:
+        await store.open()
+        counts = await store.meetings.import_schedule(parsed.meetings)
+    finally:
+        await store.close()
+    print(
+        f"{path} into {settings.database}: {counts.added} added, {counts.updated} updated, "
+        f"{counts.unchanged} unchanged, {counts.cancelled} cancelled. Nobody was told: "
+        "/meetings in the staff chat offers a broadcast (✏️, ❌) for each."
+    )
     return 0
 
 

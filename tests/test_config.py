@@ -31,6 +31,11 @@ def test_defaults_are_liepaja() -> None:
     )
 
 
+def test_outbox_rate_default_and_the_highest_allowed() -> None:
+    assert load_settings(environ={}, env_file=None).outbox_rate == 25
+    assert load_settings(environ={"OUTBOX_RATE": "30"}, env_file=None).outbox_rate == 30
+
+
 def test_env_file_and_environment(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text(f"BOT_TOKEN={TOKEN}\nADMIN_IDS=1, 2\nSTAFF_CHAT_ID=-1001\n")
@@ -51,6 +56,9 @@ def test_env_file_and_environment(tmp_path: Path) -> None:
         ({"BOT_TOKEN": "not-a-token"}, "BOT_TOKEN"),
         ({"BOT_API_URL": "ftp://x"}, "BOT_API_URL"),
         ({"PROPOSALS_PER_DAY": "0"}, "PROPOSALS_PER_DAY"),
+        ({"OUTBOX_RATE": "31"}, "OUTBOX_RATE"),  # above Telegram's 30 messages a second
+        ({"OUTBOX_RATE": "0"}, "OUTBOX_RATE"),
+        ({"OUTBOX_RATE": "fast"}, "OUTBOX_RATE"),
         ({"STAFF_TOPICS": "unknown:5"}, "STAFF_TOPICS"),
         ({"SQLITE_SYNCHRONOUS": "OFF"}, "SQLITE_SYNCHRONOUS"),
         ({"MUNICIPALITY_FILE": "/nonexistent.toml"}, "MUNICIPALITY_FILE"),

@@ -118,7 +118,9 @@ async def test_a_crash_mid_broadcast_duplicates_and_skips_nobody(tg: Harness) ->
         residents.append(user)
     await publish(tg)
     offer = tg.staff_chat.messages[-1]
-    # Confirm, but deliver only a part before the process dies.
+    # A second later (the replies above no longer take the outbox's rate), confirm, but
+    # deliver only a part before the process dies.
+    tg.clock.advance(seconds=1)
     deliver = tg.app.settle
     tg.app.settle = lambda: tg.app.outbox.deliver_due()  # type: ignore[assignment,method-assign,return-value]
     await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
@@ -189,3 +191,40 @@ async def test_import_ics_recurring_bad_event_and_twice(tg: Harness) -> None:
     changed = (ICS % b"").replace(b"Sporta darba grupa", b"Sporta darba grupa (telpa 2)")
     await inese.send_document("grafiks.ics", changed, "text/calendar")
     assert inese.last_text == imported.format(added=0, updated=1, cancelled=0, same=3)
+
+
+async def test_an_answer_overtakes_a_broadcast_already_queued(tg: Harness) -> None:
+    residents = []
+    for number in range(40):
+        user = await tg.onboarded(f"R{number}", language="Latviešu")
+        await subscribe(user, "lv", CULTURE["lv"])
+        residents.append(user)
+    outsider = await tg.onboarded("Zane", language="Latviešu")  # no subscription
+    await publish(tg)
+    offer = tg.staff_chat.messages[-1]
+    tg.clock.advance(seconds=1)
+    deliver = tg.app.settle
+    tg.app.settle = lambda: tg.app.outbox.deliver_due()  # type: ignore[assignment,method-assign,return-value]
+    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    tg.app.settle = deliver  # type: ignore[method-assign]
+    heading = t("lv", "👥 Working-group meeting: {theme}")
+    sent_before = sum(len(meeting_notices(user, heading)) for user in residents)
+    assert 0 < sent_before < 40  # one second's budget went; the rest are queued, in lane 1
+
+    # An answer to a resident is written now (lane 0, as every notice): it goes next.
+    async with tg.store.unit_of_work():
+        await tg.store.outbox.enqueue("answer:1", outsider.id, "send_message", {"text": "Atbilde"})
+    tg.clock.advance(seconds=1)
+    await tg.app.outbox.deliver_due()
+    # The order the messages reached Telegram: the answer first, then the copies queued earlier.
+    sends = tg.fake.calls_to("sendMessage")
+    answer_at = next(n for n, call in enumerate(sends) if call.get("text") == "Atbilde")
+    subscribers = {user.id for user in residents}
+    copies_after = [call for call in sends[answer_at:] if call["chat_id"] in subscribers]
+    assert outsider.last_text == "Atbilde"
+    assert len(copies_after) == 40 - sent_before
+
+    for _ in range(3):
+        tg.clock.advance(seconds=7)
+        await tg.app.settle()
+    assert [len(meeting_notices(user, heading)) for user in residents] == [1] * 40

@@ -1,0 +1,74 @@
+"""`liepaja-bot meetings import FILE`: the schedule from an .ics file, all of it or — with a bad
+event — none, and what became of each meeting; run in its own process, as from a shell."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.test_cli import cli
+
+
+def schedule(extra: str = "", sport_summary: str = "Sporta darba grupa") -> bytes:
+    """A weekly culture series (3 meetings) and one sport meeting, a month from now."""
+    day = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y%m%d")
+    return f"""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:culture-weekly@liepaja.lv
+DTSTART;TZID=Europe/Riga:{day}T170000
+DTEND;TZID=Europe/Riga:{day}T183000
+RRULE:FREQ=WEEKLY;COUNT=3
+SUMMARY:Kultūras darba grupa
+CATEGORIES:culture
+END:VEVENT
+BEGIN:VEVENT
+UID:sport-once@liepaja.lv
+DTSTART:{day}T150000Z
+SUMMARY:{sport_summary}
+CATEGORIES:Sports
+END:VEVENT
+{extra}END:VCALENDAR
+""".replace("\n", "\r\n").encode()
+
+
+BAD = """BEGIN:VEVENT
+UID:no-theme@liepaja.lv
+DTSTART;TZID=Europe/Riga:20301010T170000
+SUMMARY:Something else
+END:VEVENT
+"""
+
+
+def test_import_all_or_nothing_then_again_and_changed(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    ics = tmp_path / "grafiks.ics"
+
+    ics.write_bytes(schedule(BAD))
+    result = cli(tmp_path, "meetings", "import", str(ics), DATABASE=str(database))
+    assert result.returncode == 1, result.stderr
+    assert "nothing imported" in result.stdout
+    assert "no-theme@liepaja.lv: no theme" in result.stdout
+    assert "culture-weekly" not in result.stdout  # only the bad events are named
+    assert not database.exists()  # nothing was even opened
+
+    ics.write_bytes(schedule())
+    result = cli(tmp_path, "meetings", "import", str(ics), DATABASE=str(database))
+    assert result.returncode == 0, result.stderr
+    assert "4 added, 0 updated, 0 unchanged, 0 cancelled" in result.stdout
+
+    result = cli(tmp_path, "meetings", "import", str(ics), DATABASE=str(database))
+    assert "0 added, 0 updated, 4 unchanged, 0 cancelled" in result.stdout
+
+    cancelled = schedule(sport_summary="Sporta darba grupa\nSTATUS:CANCELLED")
+    ics.write_bytes(cancelled.replace(b"Kult\xc5\xabras darba grupa", b"Kult\xc5\xabra (telpa 2)"))
+    result = cli(tmp_path, "meetings", "import", str(ics), DATABASE=str(database))
+    assert "0 added, 3 updated, 0 unchanged, 1 cancelled" in result.stdout
+
+
+def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    result = cli(tmp_path, "meetings", "import", str(tmp_path / "missing.ics"))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("liepaja-bot: cannot read")
+    assert "Traceback" not in result.stderr

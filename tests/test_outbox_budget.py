@@ -1,0 +1,45 @@
+"""The outbox's overall budget: never more than OUTBOX_RATE a second of its own, and direct
+replies (sent by the handlers, not through the outbox) take their share of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.outbox import Limits, RateBudget
+from tests.conftest import Harness, t
+from tests.test_meetings import CULTURE, publish, subscribe
+from tests.test_proposals import specialist
+
+NOW = datetime(2027, 1, 12, 12, 0, tzinfo=UTC)
+
+
+def test_direct_replies_take_their_share_of_the_rate() -> None:
+    budget = RateBudget(Limits(overall_per_second=25))
+    for _ in range(20):
+        budget.note_direct(NOW)
+    for chat in range(1, 6):  # 20 direct + 5 of its own: the rate
+        assert budget.ready_at(chat, NOW) == NOW
+        budget.spend(chat, NOW)
+    assert budget.ready_at(6, NOW) == NOW + timedelta(seconds=1)
+    later = NOW + timedelta(seconds=1)
+    assert budget.ready_at(6, later) == later  # the last second's sends are past
+
+
+async def test_a_broadcast_keeps_to_the_limit_within_each_batch(tg: Harness) -> None:
+    residents = []
+    for number in range(40):
+        user = await tg.onboarded(f"R{number}", language="Latviešu")
+        await subscribe(user, "lv", CULTURE["lv"])
+        residents.append(user)
+    await publish(tg)
+    offer = tg.staff_chat.messages[-1]
+    tg.clock.advance(seconds=1)
+    # Telegram's limit at the outbox's own rate: a batch judged before any of it was spent
+    # would go over it.
+    tg.fake.set_flood_limit(tg.settings.outbox_rate)
+    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    for _ in range(3):
+        tg.clock.advance(seconds=7)
+        await tg.app.settle()
+    assert tg.fake.flood_refusals == 0
+    assert (await tg.store.meetings.progress(1)).sent == 40
