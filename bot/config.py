@@ -115,6 +115,8 @@ class Reception:
     reminders: tuple[timedelta, ...]  # before the slot, to a confirmed booking
     # A request the office has not confirmed this long before its slot lapses.
     unconfirmed_expiry: timedelta
+    # A place freed on a full date is offered to its waitlist's first for this long.
+    offer_time: timedelta = timedelta(minutes=120)
 
 
 @dataclass(frozen=True)
@@ -405,6 +407,11 @@ def _reception(reader: _Reader) -> Reception:
         cancel_deadline=timedelta(hours=reader.whole("reception.cancel_deadline_hours")),
         reminders=tuple(timedelta(hours=h) for h in sorted(set(reminders), reverse=True)),
         unconfirmed_expiry=timedelta(hours=reader.whole("reception.unconfirmed_expiry_hours")),
+        offer_time=timedelta(
+            minutes=reader.whole("reception.offer_minutes")
+            if "offer_minutes" in (reader.data.get("reception") or {})
+            else 120
+        ),
     )
     if reception.unconfirmed_expiry >= reception.min_notice:
         # Else a request made at the last moment would lapse before anyone could confirm it.

@@ -35,10 +35,12 @@ from handlers import (
     my_data,
     my_submissions,
     onboarding,
+    rescheduling,
     staff_admin,
     staff_desk,
     submitting,
     triage,
+    waitlist,
 )
 
 
@@ -70,6 +72,8 @@ def register(app: BotApplication) -> None:
             *broadcast_desk.handlers(),
             *meetings_import.handlers(),
             *my_bookings.handlers(),
+            *waitlist.handlers(),
+            *rescheduling.handlers(),
             *my_submissions.handlers(),
             *onboarding.handlers(),
             *staff_admin.handlers(),
@@ -81,4 +85,5 @@ def register(app: BotApplication) -> None:
     app.add_handlers(flows, group=0)
     app.add_error_handler(errors.on_error)
     booking_notices.register_jobs(app)
+    waitlist.register_jobs(app)
     meeting_notices.register_jobs(app)

@@ -30,6 +30,7 @@ from bot.app import BotContext
 from bot.callbacks import Buttons, button_args, button_id
 from bot.i18n import N_
 from bot.store.bookings import Refusal
+from handlers import waitlist
 from handlers.booking_notices import (
     place,
     plan_expiry,
@@ -41,8 +42,8 @@ from handlers.booking_notices import (
 from handlers.booking_slots import (
     clock_time,
     closed_dates,
-    free_days,
     free_slots,
+    reception_days,
     unavailable,
 )
 from handlers.flows import end_flows
@@ -95,7 +96,7 @@ async def show_days(update: Update, context: BotContext, notice: str | None = No
     _ = context.gettext
     chat = update.effective_chat
     assert chat is not None
-    days = await free_days(context)
+    days = await reception_days(context)
     lines = [notice] if notice else []
     if not days:
         lines.append(
@@ -117,8 +118,10 @@ async def show_days(update: Update, context: BotContext, notice: str | None = No
                 context.tr.date(day, "MMMMEd"),
                 callback_data=f"{PREFIX}day:{reception.day_code(day)}",
             )
+            if free
+            else waitlist.full_day_button(context, day)
         ]
-        for day in days
+        for day, free in days
     ]
     rows.append([cancel_button(context)])
     await context.bot.send_message(
@@ -170,6 +173,20 @@ async def show_times(
         chat.id, f"{notice}\n\n{text}" if notice else text, reply_markup=InlineKeyboardMarkup(rows)
     )
     return TIME
+
+
+async def full_day_chosen(update: Update, context: BotContext) -> State:
+    """A full date: its waitlist is offered (handlers/waitlist.py)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    day = reception.day_of_code(button_id(context))
+    if day is None:
+        return await show_days(update, context)
+    if await free_slots(context, day):
+        return await show_times(update, context, day)
+    await waitlist.offer_to_join(update, context, day)
+    return DATE
 
 
 async def back_to_days(update: Update, context: BotContext) -> State:
@@ -460,7 +477,12 @@ def handlers() -> list[BaseHandler]:
                 CallbackQueryHandler(start, pattern=MENU_ENTRY.pattern),
             ],
             states={
-                DATE: [on("day:{id}", day_chosen), MessageHandler(anything, day_expected)],
+                DATE: [
+                    on("day:{id}", day_chosen),
+                    on("full:{id}", full_day_chosen),
+                    on("days", back_to_days),
+                    MessageHandler(anything, day_expected),
+                ],
                 TIME: [
                     on("slot:{id}:{id}", slot_chosen),
                     on("days", back_to_days),

@@ -327,6 +327,9 @@ async def run_expiry(app: BotApplication, job: Job) -> None:
     ).format(when=when(tr, booking.starts_at), email=app.settings.municipality.email)
     await tell_resident(app, booking, f"booking:{booking.id}:expired", text)
     await queue_card_update(app, booking)
+    from handlers.waitlist import offer_freed  # (waitlist.py builds on this module)
+
+    await offer_freed(app, booking.starts_at)
 
 
 def register_jobs(app: BotApplication) -> None:

@@ -34,10 +34,16 @@ async def free_slots(context: BotContext, day: date) -> list[datetime]:
 
 
 async def free_days(context: BotContext) -> list[date]:
+    return [day for day, free in await reception_days(context) if free]
+
+
+async def reception_days(context: BotContext) -> list[tuple[date, bool]]:
+    """The coming open reception days, each with whether it has a free place (a full one has a
+    waitlist)."""
     rec = context.municipality.reception
     zone = context.settings.timezone
     days = reception.coming_days(rec, zone, context.now(), await closed_dates(context))
-    return [day for day in days if await free_slots(context, day)]
+    return [(day, bool(await free_slots(context, day))) for day in days]
 
 
 def unavailable(context: BotContext, day: date, slot: datetime) -> str:

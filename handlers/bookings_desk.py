@@ -41,6 +41,7 @@ from handlers.booking_notices import (
     tell_declined,
     theme_label,
 )
+from handlers.waitlist import offer_freed
 
 PROMPT_MARK = "✍️"
 REASON_MAX = 500
@@ -196,6 +197,7 @@ async def decline(
             )
         return None
     await tell_declined(context.app, declined)
+    await offer_freed(context.app, declined.starts_at)
     return declined
 
 

@@ -15,6 +15,8 @@ from bot.i18n import N_
 from bot.store.bookings import Booking
 from handlers.booking_notices import call_off_jobs, place, queue_card_update, status_name, when
 from handlers.menu import main_menu
+from handlers.rescheduling import move_button
+from handlers.waitlist import offer_freed
 
 PREFIX = "mybk:"
 BUTTONS = Buttons(PREFIX, audience="resident")
@@ -41,7 +43,8 @@ async def show_active_booking(update: Update, context: BotContext) -> None:
                     InlineKeyboardButton(
                         _("✖️ Cancel the booking"), callback_data=f"{PREFIX}drop:{booking.id}"
                     )
-                ]
+                ],
+                [move_button(context, booking)],
             ]
         ),
     )
@@ -108,6 +111,7 @@ async def drop(update: Update, context: BotContext) -> None:
     await query.edit_message_reply_markup(None)
     await call_off_jobs(context.app, cancelled)
     await queue_card_update(context.app, cancelled)
+    await offer_freed(context.app, cancelled.starts_at)
     await context.bot.send_message(
         chat.id,
         context.gettext("Your booking for {when} is cancelled. The office has been told.").format(

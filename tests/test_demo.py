@@ -53,6 +53,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.Com
     """`liepaja-bot demo --script` on each script, side by side (each takes seconds)."""
     scripts = {
         "proposal": (SCRIPTS / "proposal.txt").read_bytes(),
+        "booking": (SCRIPTS / "booking.txt").read_bytes(),
         "not included": NOT_INCLUDED.encode(),
         "short": SHORT,
     }
@@ -103,6 +104,21 @@ def test_scripted_demo_runs_a_whole_proposal_over_http(
     out = proposal_run.stdout
     assert "Lūdzu, izveidojiet drošu veloceliņu" in out
     assert "LIEP-" in out and "Paldies! Nodots Mobilitātes darba grupai." in out
+    assert out.rstrip().endswith("0 errors")
+
+
+def test_scripted_demo_books_a_meeting_that_a_specialist_confirms(
+    played: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    result = played["booking"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Piezīme: Vēlos pārrunāt veloceliņu pie jūras." in out  # the staff card
+    assert "Statuss: Apstiprināts\nLēmumu pieņēma: Inese." in out, out
+    resident_side = out.split("(you are the resident again)", 1)[1]
+    assert "✅ Jūsu tikšanās ar Attīstības pārvaldi ir apstiprināta." in resident_side, out
+    assert "[document reception-1.ics]" in resident_side
+    assert "🔁 Mainīt laiku" in resident_side  # /mine offers to move it
     assert out.rstrip().endswith("0 errors")
 
 

@@ -83,10 +83,13 @@ class Bookings:
         return _booking(rows[0]) if rows else None
 
     async def taken_places(self, since: datetime, until: datetime) -> dict[datetime, int]:
-        """Active bookings per slot start, for the slots starting in [since, until)."""
+        """Places taken per slot start, for the slots starting in [since, until): the active
+        bookings and the open waitlist offers (which hold their place)."""
         rows = await self.store._fetch(
-            "SELECT starts_at, COUNT(*) FROM bookings WHERE starts_at >= ? AND starts_at < ?"
-            " AND status IN ('requested', 'confirmed') GROUP BY starts_at",
+            "SELECT starts_at, COUNT(*) FROM (SELECT starts_at FROM bookings WHERE starts_at >= ?1"
+            " AND starts_at < ?2 AND status IN ('requested', 'confirmed') UNION ALL"
+            " SELECT offered_start FROM waitlist WHERE status = 'offered'"
+            " AND offered_start >= ?1 AND offered_start < ?2) GROUP BY starts_at",
             (to_text(since), to_text(until)),
         )
         return {from_text(row[0]): row[1] for row in rows}
@@ -138,18 +141,16 @@ class Bookings:
         places: int,
         theme: str | None,
         note: str | None,
+        offer_id: int | None = None,
     ) -> Booking | Refusal:
-        """Takes a place in the slot, if one is free and the resident has no active booking."""
+        """Takes a place in the slot, if one is free and the resident has no active booking.
+        Given `offer_id` (a waitlist offer of this slot), the place that offer holds is the one
+        taken, and the offer is marked booked in the same transaction."""
         async with self.store._write() as db:
             existing = await self.active_of(resident_id)
             if existing is not None:
                 return Refusal("has_booking", existing)
-            rows = await self.store._fetch(
-                "SELECT COUNT(*) FROM bookings WHERE starts_at = ?"
-                " AND status IN ('requested', 'confirmed')",
-                (to_text(starts_at),),
-            )
-            if rows[0][0] >= places:
+            if await self._taken(starts_at, except_offer=offer_id) >= places:
                 return Refusal("full")
             cursor = await db.execute(
                 "INSERT INTO bookings (resident_id, language, starts_at, ends_at, theme, note,"
@@ -165,9 +166,41 @@ class Bookings:
                 ),
             )
             booking_id = cursor.lastrowid
+            if offer_id is not None:
+                await db.execute(
+                    "UPDATE waitlist SET status = 'booked', booking_id = ? WHERE id = ?",
+                    (booking_id, offer_id),
+                )
         booking = await self.booking(int(booking_id or 0))
         assert booking is not None
         return booking
+
+    async def _taken(self, starts_at: datetime, *, except_offer: int | None = None) -> int:
+        rows = await self.store._fetch(
+            "SELECT (SELECT COUNT(*) FROM bookings WHERE starts_at = ?1"
+            " AND status IN ('requested', 'confirmed')) + (SELECT COUNT(*) FROM waitlist"
+            " WHERE offered_start = ?1 AND status = 'offered' AND id IS NOT ?2)",
+            (to_text(starts_at), except_offer),
+        )
+        return int(rows[0][0])
+
+    async def move(
+        self, booking_id: int, *, starts_at: datetime, ends_at: datetime, places: int
+    ) -> Booking | None:
+        """Moves an active booking to another slot, if a place is free there (counted in the same
+        transaction, as in `request`); the moved booking, or None if it was not."""
+        async with self.store._write() as db:
+            current = await self.booking(booking_id)
+            if current is None or not current.is_active or current.starts_at == starts_at:
+                return None
+            if await self._taken(starts_at) >= places:
+                return None
+            await db.execute(
+                "UPDATE bookings SET starts_at = ?, ends_at = ?, version = version + 1"
+                " WHERE id = ? AND status IN ('requested', 'confirmed')",
+                (to_text(starts_at), to_text(ends_at), booking_id),
+            )
+        return await self.booking(booking_id)
 
     async def change(
         self,

@@ -42,6 +42,7 @@ from bot.store.proposals import Proposals
 from bot.store.residents import Residents
 from bot.store.schedule import Schedule
 from bot.store.staff import Staff
+from bot.store.waitlist import Waitlist
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +96,7 @@ class Store:
         self.outbox = Outbox(self)
         self.schedule = Schedule(self)
         self.bookings = Bookings(self)
+        self.waitlist = Waitlist(self)
         self.privacy = Privacy(self)
         # Set when a transaction deleted personal data: the WAL is checkpointed after its commit.
         self._checkpoint_due = False

@@ -202,6 +202,7 @@ class Privacy:
             for sql in (
                 "DELETE FROM message_log WHERE user_id = ?1 OR chat_id = ?1",
                 "DELETE FROM proposal_drafts WHERE resident_id = ?1",
+                "DELETE FROM waitlist WHERE resident_id = ?1",
                 "DELETE FROM conversation_states WHERE json_extract(key, '$[0]') = ?1"
                 " OR json_extract(key, '$[1]') = ?1",
                 "DELETE FROM user_data WHERE user_id = ?1",

@@ -47,6 +47,21 @@ class Schedule:
             )
             return cursor.rowcount > 0
 
+    async def replan(
+        self, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
+    ) -> None:
+        """Schedules a job anew under a key that may have been used (a booking moved to another
+        time: its reminders and lapsing), pending again at the new time."""
+        self._exact = False
+        async with self.store._write() as db:
+            await db.execute(
+                "INSERT INTO scheduled_jobs (key, kind, due_at, payload) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,"
+                " payload = excluded.payload, status = 'pending', attempts = 0,"
+                " finished_at = NULL, error = NULL",
+                (key, kind, to_text(due_at), json.dumps(payload or {})),
+            )
+
     async def cancel(self, key: str) -> bool:
         """Cancels a pending job (a reminder for a booking that was cancelled)."""
         self._exact = False
