@@ -37,6 +37,7 @@ from handlers import (
     onboarding,
     staff_admin,
     staff_desk,
+    stats_desk,
     submitting,
     triage,
 )
@@ -73,6 +74,7 @@ def register(app: BotApplication) -> None:
             *my_submissions.handlers(),
             *onboarding.handlers(),
             *staff_admin.handlers(),
+            *stats_desk.handlers(),
             *bookings_desk.handlers(),
             *triage.handlers(),
             *staff_desk.handlers(),

@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=0, help="the web demo's port (default: a free one)"
     )
     export = commands.add_parser("export", help="export data for the working groups")
-    export.add_argument("what", choices=["proposals"])
+    export.add_argument(
+        "what",
+        choices=["proposals", "bookings", "meetings", "subscriptions"],
+        help="what to export",
+    )
     export.add_argument(
         "--format", choices=["csv", "xlsx"], help="default: from the file name (.csv or .xlsx)"
     )
@@ -124,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(migrate(settings))
         if args.command == "export":
             assert export_format is not None
-            return asyncio.run(export_to_file(settings, export_format, args.output, args.language))
+            return asyncio.run(
+                export_to_file(settings, args.what, export_format, args.output, args.language)
+            )
         if args.command in ("backup", "restore"):
             from liepaja_bot import operations
 
@@ -260,15 +266,17 @@ async def migrate(settings: Settings) -> int:
     return 0
 
 
-async def export_to_file(settings: Settings, fmt: str, output: Path, language: str) -> int:
-    from bot.export import export_proposals
+async def export_to_file(
+    settings: Settings, what: str, fmt: str, output: Path, language: str
+) -> int:
+    from bot.export import export_kind
     from bot.store import Store
 
     store = Store(settings.database, synchronous=settings.sqlite_synchronous)
     try:
         # Only reads: a mistyped DATABASE must not become a new, empty database.
         await store.open(must_exist=True)
-        data = await export_proposals(store, settings, fmt, language=language)
+        data = await export_kind(store, settings, what, fmt, language=language)
     finally:
         await store.close()
     try:
