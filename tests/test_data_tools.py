@@ -146,3 +146,47 @@ async def test_stats_sends_a_chart_and_the_numbers_the_store_holds(tg: Harness) 
     subscribers = text.split(lv("Meeting subscribers per theme:"))[1]
     assert f"• Kultūra: {counts['culture']}" in subscribers and counts["culture"] == 2
     assert f"• {lv('All themes')}: {counts['*']}" in subscribers and "• Sports: 0" in subscribers
+
+
+def test_qr_codes_of_every_themes_deep_link(tmp_path: Path) -> None:
+    from xml.etree import ElementTree
+
+    import segno
+    import zxingcpp
+    from PIL import Image
+
+    from bot.config import load_settings
+    from liepaja_bot.qr import code_of
+
+    settings = load_settings(environ={"DATABASE": str(tmp_path / "x")}, env_file=None)
+    themes_by_slug = {theme.slug: theme for theme in settings.municipality.themes}
+    result = cli(tmp_path, "qr", "-o", "codes", "--bot", "@liepaja_test_bot")
+    assert result.returncode == 0, result.stderr
+    assert "wrote 24 files" in result.stdout
+    folder = tmp_path / "codes"
+    pngs, svgs = sorted(folder.glob("*.png")), sorted(folder.glob("*.svg"))
+    assert len(pngs) == len(svgs) == 12 and len(list(folder.iterdir())) == 24
+    for png in pngs:
+        slug = png.stem
+        link = f"https://t.me/liepaja_test_bot?start={slug}"
+        # The PNG is read back by a real decoder (zxing-cpp), the name under it left aside.
+        [decoded] = zxingcpp.read_barcodes(Image.open(png))
+        assert decoded.text == link
+        # The SVG holds segno's drawing of the same link (no SVG renderer here to decode it:
+        # its path is compared with segno's own for that link) and the name as text.
+        tree = ElementTree.parse(folder / f"{slug}.svg").getroot()
+        ns = {"svg": "http://www.w3.org/2000/svg"}
+        [path] = tree.findall(".//svg:path", ns)
+        expected = segno.make_qr(link, error="q", boost_error=False)
+        assert code_of(link).matrix == expected.matrix
+        buffer = io.BytesIO()
+        expected.save(buffer, kind="svg", scale=12, border=4)
+        assert f'd="{path.get("d")}"' in buffer.getvalue().decode()
+        name = " ".join(text.text or "" for text in tree.findall("svg:text", ns))
+        assert name == themes_by_slug[slug].name("lv")
+
+    # The username from the settings, or a clear refusal without one.
+    assert cli(tmp_path, "qr", "-o", "b", BOT_USERNAME="liepaja_test_bot").returncode == 0
+    refused = cli(tmp_path, "qr", "-o", "c")
+    assert refused.returncode == 2 and "BOT_USERNAME" in refused.stderr
+    assert cli(tmp_path, "qr", "-o", "d", "--bot", "no way").returncode == 2
