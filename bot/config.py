@@ -170,6 +170,8 @@ class Settings:
     outbox_rate: int = 25
     # SQLite's synchronous setting (SQLITE_SYNCHRONOUS): FULL unless NORMAL is asked for.
     sqlite_synchronous: str = "FULL"
+    # The bot's username (BOT_USERNAME, without "@"): for the deep links `liepaja-bot qr` prints.
+    bot_username: str | None = None
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -317,6 +319,7 @@ def load_settings(
         webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
         webhook_port=webhook_port or 8443,
         sqlite_synchronous=synchronous,
+        bot_username=(get("BOT_USERNAME") or "").strip().lstrip("@") or None,
     )
 
 

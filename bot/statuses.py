@@ -25,3 +25,14 @@ NAMES = {
     WITHDRAWN: N_("Withdrawn"),
     SPAM: N_("Rejected as spam"),
 }
+
+# A reception booking's statuses (bookings table), as residents and staff read them.
+BOOKING_NAMES = {
+    "requested": N_("Waiting for confirmation"),
+    "confirmed": N_("Confirmed"),
+    "declined": N_("Declined"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Lapsed: not confirmed in time"),
+    "attended": N_("Attended"),
+    "no_show": N_("Did not come"),
+}

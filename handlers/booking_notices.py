@@ -18,10 +18,10 @@ from babel.dates import format_time
 from icalendar import Calendar, Event
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import reception
+from bot import reception, statuses
 from bot.app import BotApplication
 from bot.callbacks import Buttons
-from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
+from bot.i18n import STAFF_LANGUAGE, Translator, translator
 from bot.proposal_texts import resident_label
 from bot.store.bookings import Booking
 from bot.store.schedule import Job
@@ -31,15 +31,7 @@ BUTTONS = Buttons(PREFIX, audience="staff")
 REMIND = "booking_reminder"
 EXPIRE = "booking_expiry"
 
-STATUS_NAMES = {
-    "requested": N_("Waiting for confirmation"),
-    "confirmed": N_("Confirmed"),
-    "declined": N_("Declined"),
-    "cancelled": N_("Cancelled"),
-    "expired": N_("Lapsed: not confirmed in time"),
-    "attended": N_("Attended"),
-    "no_show": N_("Did not come"),
-}
+STATUS_NAMES = statuses.BOOKING_NAMES
 
 
 # -- words ---------------------------------------------------------------------------------------

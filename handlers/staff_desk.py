@@ -14,7 +14,7 @@ from bot import statuses
 from bot.app import BotContext
 from bot.auth import staff_only
 from bot.callbacks import Buttons, button_args
-from bot.export import export_proposals
+from bot.export import KINDS, export_kind, export_workbook
 from bot.keyboards import inline_keyboard, page_count, paging_row
 from bot.proposal_texts import attachments_summary, status_name, theme_name
 from bot.text import send_long, split_for_telegram
@@ -214,21 +214,33 @@ async def delete_template(update: Update, context: BotContext) -> None:
 
 @staff_only
 async def export(update: Update, context: BotContext) -> None:
-    """/export: every proposal as CSV and XLSX documents."""
+    """/export: one XLSX workbook with a sheet per kind (proposals, bookings, meetings,
+    subscriptions: one file to keep and open, the kinds side by side) and the proposals as CSV;
+    `/export bookings` (or meetings, subscriptions, proposals): that kind alone, XLSX and CSV."""
     _ = context.gettext
     message = update.effective_message
     assert message is not None
+    kind = context.args[0].lower() if context.args else None
+    if kind is not None and kind not in KINDS:
+        await message.reply_text(
+            _("Send /export, or /export with one of: {kinds}.").format(kinds=", ".join(KINDS))
+        )
+        return
     stamp = context.now().astimezone(context.settings.timezone).strftime("%Y-%m-%d")
-    for fmt in ("xlsx", "csv"):
-        data = await export_proposals(
-            context.store, context.settings, fmt, language=context.language
-        )
+    store, settings, language = context.store, context.settings, context.language
+    if kind is None:
+        workbook = await export_workbook(store, settings, language=language)
         await message.reply_document(
-            InputFile(io.BytesIO(data), filename=f"proposals-{stamp}.{fmt}"),
-            caption=_("All proposals ({format}).").format(format=fmt.upper())
-            if fmt == "xlsx"
-            else None,
+            InputFile(io.BytesIO(workbook), filename=f"liepaja-bot-{stamp}.xlsx"),
+            caption=_("Proposals, bookings, meetings and subscriptions, a sheet each (XLSX)."),
         )
+        kind = "proposals"
+        formats: tuple[str, ...] = ("csv",)
+    else:
+        formats = ("xlsx", "csv")
+    for fmt in formats:
+        data = await export_kind(store, settings, kind, fmt, language=language)
+        await message.reply_document(InputFile(io.BytesIO(data), filename=f"{kind}-{stamp}.{fmt}"))
 
 
 def handlers() -> list[BaseHandler]:

@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=0, help="the web demo's port (default: a free one)"
     )
     export = commands.add_parser("export", help="export data for the working groups")
-    export.add_argument("what", choices=["proposals"])
+    export.add_argument(
+        "what",
+        choices=["proposals", "bookings", "meetings", "subscriptions"],
+        help="what to export",
+    )
     export.add_argument(
         "--format", choices=["csv", "xlsx"], help="default: from the file name (.csv or .xlsx)"
     )
@@ -71,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument(
         "--language", choices=["lv", "ru", "en"], default="lv", help="of headings and statuses"
     )
+    qr = commands.add_parser(
+        "qr", help="a printable QR code (PNG and SVG) of each theme's deep link into FOLDER"
+    )
+    qr.add_argument("-o", "--output", type=Path, required=True, help="the folder to write into")
+    qr.add_argument("--bot", help="the bot's username (default: the BOT_USERNAME setting)")
     meetings = commands.add_parser("meetings", help="the working groups' meeting schedule")
     meetings_commands = meetings.add_subparsers(dest="meetings_command", required=True)
     import_ = meetings_commands.add_parser(
@@ -124,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(migrate(settings))
         if args.command == "export":
             assert export_format is not None
-            return asyncio.run(export_to_file(settings, export_format, args.output, args.language))
+            return asyncio.run(
+                export_to_file(settings, args.what, export_format, args.output, args.language)
+            )
         if args.command in ("backup", "restore"):
             from liepaja_bot import operations
 
@@ -139,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                     settings, database=args.database, language=args.language, port=args.port
                 )
             )
+        if args.command == "qr":
+            return write_qr_codes(settings, args.output, args.bot)
         if args.command == "meetings":
             return asyncio.run(import_meetings(settings, args.file))
         if args.command == "demo":
@@ -260,15 +273,17 @@ async def migrate(settings: Settings) -> int:
     return 0
 
 
-async def export_to_file(settings: Settings, fmt: str, output: Path, language: str) -> int:
-    from bot.export import export_proposals
+async def export_to_file(
+    settings: Settings, what: str, fmt: str, output: Path, language: str
+) -> int:
+    from bot.export import export_kind
     from bot.store import Store
 
     store = Store(settings.database, synchronous=settings.sqlite_synchronous)
     try:
         # Only reads: a mistyped DATABASE must not become a new, empty database.
         await store.open(must_exist=True)
-        data = await export_proposals(store, settings, fmt, language=language)
+        data = await export_kind(store, settings, what, fmt, language=language)
     finally:
         await store.close()
     try:
@@ -305,6 +320,26 @@ async def import_meetings(settings: Settings, path: Path) -> int:
         f"{path} into {settings.database}: {counts.added} added, {counts.updated} updated, "
         f"{counts.unchanged} unchanged, {counts.cancelled} cancelled. Nobody was told: "
         "/meetings in the staff chat offers a broadcast (✏️, ❌) for each."
+    )
+    return 0
+
+
+def write_qr_codes(settings: Settings, folder: Path, bot: str | None) -> int:
+    from liepaja_bot.qr import USERNAME, deep_link, write_codes
+
+    username = (bot or "").lstrip("@") or settings.bot_username
+    if username is None:
+        return fail("give the bot's username: --bot NAME, or BOT_USERNAME in the settings", code=2)
+    if not USERNAME.fullmatch(username):
+        return fail(f"{username!r} is not a Telegram username (5-32 of A-Z, a-z, 0-9, _)", code=2)
+    themes = settings.municipality.themes
+    try:
+        written = write_codes(folder, username, themes)
+    except OSError as error:
+        return fail(f"cannot write into {folder}: {error.strerror or error}")
+    print(
+        f"wrote {len(written)} files into {folder}: a PNG and an SVG for each of "
+        f"{len(themes)} themes, e.g. {deep_link(username, themes[0].slug)}"
     )
     return 0
 

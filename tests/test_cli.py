@@ -21,6 +21,7 @@ from tests.conftest import Harness
 # Settings a developer's shell may carry; each test sets what it needs.
 SETTINGS = (
     "BOT_TOKEN",
+    "BOT_USERNAME",
     "DATABASE",
     "BOT_API_URL",
     "BOT_FILE_API_URL",

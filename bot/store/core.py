@@ -42,6 +42,7 @@ from bot.store.proposals import Proposals
 from bot.store.residents import Residents
 from bot.store.schedule import Schedule
 from bot.store.staff import Staff
+from bot.store.stats import Stats
 from bot.store.waitlist import Waitlist
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class Store:
         # Set when a transaction deleted personal data: the WAL is checkpointed after its commit.
         self._checkpoint_due = False
         self.meetings = Meetings(self)
+        self.stats = Stats(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
