@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Calendar, Component
 
-from bot.config import LANGUAGES, Theme
+from bot.content import LANGUAGES, Theme
 
 DEFAULT_LENGTH = timedelta(minutes=90)
 HORIZON = timedelta(days=366)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.config import Reception
+from bot.content import Reception
 
 
 @cache

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 import segno
 
-from bot.config import Theme
+from bot.content import Theme
 
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 SCALE, BORDER = 12, 4  # pixels a module, quiet-zone modules: prints well at 5 cm and more

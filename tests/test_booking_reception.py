@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import reception
-from bot.config import DEFAULT_MUNICIPALITY_FILE, Reception, load_municipality
+from bot.config import DEFAULT_MUNICIPALITY_FILE
+from bot.content import Reception, load_municipality
 
 RIGA = ZoneInfo("Europe/Riga")
 REC = Reception(
