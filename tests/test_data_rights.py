@@ -65,6 +65,7 @@ async def test_mydata_sends_everything_as_a_file(tg: Harness) -> None:
     [booking] = data["bookings"]
     assert booking["note"] == NOTE and booking["status"] == "requested"
     assert any(m["text"] == STRAY for m in data["message_log"])
+    assert data["waitlist"] == []  # the section is there even when empty
 
 
 async def test_forget_leaves_no_byte_of_the_person(tg: Harness) -> None:

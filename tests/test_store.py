@@ -289,3 +289,29 @@ async def test_rolling_back_to_a_savepoint_drops_the_writes_made_later_since(
         await store.release("handling")
     assert [m.text for m in await store.messages.conversation_with(4)] == ["apology"]
     assert [m.text for m in await store.messages.conversation_with(3)] == ["in", "before", "in"]
+
+
+async def test_retention_removes_a_finished_booking_its_waitlist_entry_points_at(
+    store: Store,
+) -> None:
+    # A waitlist entry that was booked refers to its booking: the entry goes first, or the
+    # foreign key would stop the daily retention job.
+    await store.residents.record_resident_seen(5, "lv")
+    old = "2025-01-08T12:00:00.000000+00:00"
+    async with store._write() as db:  # the rows as the bot leaves them, set up directly
+        await db.execute(
+            "INSERT INTO bookings (id, resident_id, language, starts_at, ends_at, status,"
+            " created_at) VALUES (1, 5, 'lv', ?, ?, 'attended', ?)",
+            (old, old, old),
+        )
+        await db.execute(
+            "INSERT INTO waitlist (resident_id, day, language, status, booking_id,"
+            " created_at) VALUES (5, '2025-01-08', 'lv', 'booked', 1, ?)",
+            (old,),
+        )
+    cutoff = datetime(2026, 1, 1, tzinfo=UTC)
+    retained = await store.privacy.apply_retention(
+        silent_since=cutoff, drafts_since=cutoff, bookings_ended_before=cutoff
+    )
+    assert retained.bookings == 1
+    assert await store._fetch("SELECT * FROM waitlist") == []

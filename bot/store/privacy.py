@@ -123,6 +123,11 @@ class Privacy:
             " WHERE resident_id = ? ORDER BY starts_at",
             (user_id,),
         )
+        waitlist = await fetch(
+            "SELECT day, status, offered_start, offered_until, created_at FROM waitlist"
+            " WHERE resident_id = ? ORDER BY day",
+            (user_id,),
+        )
         messages = []
         for row in await fetch(
             "SELECT at, direction, kind, text, details FROM message_log"
@@ -137,6 +142,7 @@ class Privacy:
             "proposals": proposals,
             "draft": dict(drafts[0]) if drafts else None,
             "bookings": [dict(b) for b in bookings],
+            "waitlist": [dict(w) for w in waitlist],
             "message_log": messages,
         }
 
@@ -253,6 +259,12 @@ class Privacy:
                 f" WHERE resident_id IN ({silent})"
                 " AND (phone IS NOT NULL OR email IS NOT NULL)",
                 (to_text(silent_since),),
+            )
+            # Waitlist entries of days long past go with them (and first: they may point at one).
+            await db.execute(
+                "DELETE FROM waitlist WHERE day < ? OR booking_id IN (SELECT id FROM bookings"
+                f" WHERE status IN {_FINISHED_BOOKINGS} AND ends_at < ?)",
+                (bookings_ended_before.date().isoformat(), to_text(bookings_ended_before)),
             )
             bookings = await db.execute(
                 f"DELETE FROM bookings WHERE status IN {_FINISHED_BOOKINGS} AND ends_at < ?",
