@@ -29,6 +29,8 @@ def staff_command_menu(tr: Translator) -> list[tuple[str, str]]:
         ("proposals", _("Open proposals by theme and status")),
         ("bookings", _("The coming reception's bookings")),
         ("closedate", _("Close the reception on a date: /closedate YYYY-MM-DD reason")),
+        ("meetings", _("The working groups' coming meetings: edit, cancel, broadcast")),
+        ("newmeeting", _("Create a working-group meeting")),
         ("templates", _("Saved answers")),
         ("addtemplate", _("Save an answer: /addtemplate Title | Text")),
         ("deltemplate", _("Delete a saved answer: /deltemplate number")),

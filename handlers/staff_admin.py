@@ -102,7 +102,10 @@ async def staff_help(update: Update, context: BotContext) -> None:
         "New proposals and residents' follow-ups arrive in the staff chat. To answer, reply to "
         "the post (or press Answer and reply to the prompt): the resident gets your text as "
         "written. Status changes are sent to the resident too; “Not included” asks for a "
-        "reason.\n\n{commands}"
+        "reason.\n\nRequests for the weekly reception arrive here with Confirm and Decline. "
+        "Meetings of the working groups are created with /newmeeting or imported by sending "
+        "an .ics file here; publishing one offers to tell the theme's subscribers.\n\n"
+        "{commands}"
     ).format(commands=commands)
     if update.effective_message:
         await update.effective_message.reply_text(text)
