@@ -365,13 +365,16 @@ def handlers() -> list[BaseHandler]:
     on = BUTTONS.on
     text = filters.TEXT & ~filters.COMMAND
     anything = ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    # Every step checks rights when it runs (a specialist removed mid-draft cannot save it);
+    # only quitting the draft is left open to anyone, so nobody is stuck in it.
+    guarded = staff_only
     steps: dict[object, list[BaseHandler]] = {}
     for step in (LV, RU, EN):
         received, kept = _text_step(step)
         steps[step] = [
-            MessageHandler(text, received),
-            on("keep", kept),
-            MessageHandler(anything, expected),
+            MessageHandler(text, guarded(received)),
+            on("keep", guarded(kept)),
+            MessageHandler(anything, guarded(expected)),
         ]
     return [
         ConversationHandler(
@@ -380,14 +383,17 @@ def handlers() -> list[BaseHandler]:
             allow_reentry=True,
             entry_points=[CommandHandler("newmeeting", new_meeting), on("edit:{id}", edit_meeting)],
             states={
-                THEME: [on("theme:{word}", theme_chosen), MessageHandler(anything, expected)],
+                THEME: [
+                    on("theme:{word}", guarded(theme_chosen)),
+                    MessageHandler(anything, guarded(expected)),
+                ],
                 WHEN: [
-                    MessageHandler(text, when_received),
-                    on("keep", when_kept),
-                    MessageHandler(anything, expected),
+                    MessageHandler(text, guarded(when_received)),
+                    on("keep", guarded(when_kept)),
+                    MessageHandler(anything, guarded(expected)),
                 ],
                 **steps,
-                SUMMARY: [on("save", save), MessageHandler(anything, expected)],
+                SUMMARY: [on("save", guarded(save)), MessageHandler(anything, guarded(expected))],
             },
             fallbacks=[on("quit", quit_draft), CommandHandler("cancel", quit_draft)],
         ),
