@@ -73,11 +73,24 @@ _SENDING_FROM_OUTBOX: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+@dataclass
+class Reservation:
+    """A send the sender has picked but not yet made (it waits for its claim to commit)."""
+
+    chat_id: int
+    open: bool = True
+
+
 class RateBudget:
     """When the next message to a chat may go, by the limits above. Direct replies (sent by the
     handlers, not through here) are counted too (`note_direct`): they share Telegram's overall
     limit, so the outbox sends only what they leave of its rate — a broadcast slows down while
-    residents are being answered instead of pushing both into 429s."""
+    residents are being answered instead of pushing both into 429s.
+
+    A picked row holds a reservation until its call is made, and the send is stamped with the
+    moment of the call (`use`), not of the pick: the claim's commit may wait behind residents'
+    updates, and a send stamped early would leave the window early too — the next batch would
+    then go while it is still in Telegram's last second, and earn 429s for everyone."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -85,6 +98,7 @@ class RateBudget:
         self._group_sends: dict[int, deque[datetime]] = {}
         self._all_sends: deque[datetime] = deque()
         self._direct_sends: deque[datetime] = deque()
+        self._reserved = 0
         self.paused_until: datetime | None = None
 
     def note_direct(self, now: datetime) -> None:
@@ -102,11 +116,30 @@ class RateBudget:
             ready = max(ready, last + timedelta(seconds=self.limits.per_chat_interval))
         own = self._prune(self._all_sends, now, 1.0) or deque()
         direct = self._prune(self._direct_sends, now, 1.0) or deque()
-        if len(own) + len(direct) >= self.limits.overall_per_second:
-            # Wait until the oldest send of the last second falls out of it.
-            oldest = min(sends[0] for sends in (own, direct) if sends)
+        if len(own) + len(direct) + self._reserved >= self.limits.overall_per_second:
+            # Wait until the oldest send of the last second falls out of it (a reserved send
+            # is made from now on: a second from now at the earliest).
+            oldest = min((sends[0] for sends in (own, direct) if sends), default=now)
             ready = max(ready, oldest + timedelta(seconds=1))
         return ready
+
+    def reserve(self, chat_id: int) -> Reservation:
+        """Holds a place in the overall budget for a send about to be made to `chat_id`. (A
+        batch holds one row per chat, so the chat's own limit needs no reservation.)"""
+        self._reserved += 1
+        return Reservation(chat_id)
+
+    def use(self, reservation: Reservation, now: datetime) -> None:
+        """The reserved send is being made now."""
+        if reservation.open:
+            self.cancel(reservation)
+            self.spend(reservation.chat_id, now)
+
+    def cancel(self, reservation: Reservation) -> None:
+        """The reserved send was not made (no-op once used)."""
+        if reservation.open:
+            reservation.open = False
+            self._reserved -= 1
 
     def spend(self, chat_id: int, now: datetime) -> None:
         if chat_id < 0:
@@ -200,17 +233,20 @@ class OutboxSender:
         while True:
             now = self.clock()
             rows = await self.store.outbox.due(now, limit=200)
-            batch: list[Delivery] = []
-            for row in rows:  # each send spent before the next is judged: never over budget
+            batch: list[tuple[Delivery, Reservation]] = []
+            for row in rows:  # each send reserved before the next is judged: never over budget
                 if self.budget.ready_at(row.chat_id, now) <= now:
-                    self.budget.spend(row.chat_id, now)
-                    batch.append(row)
+                    batch.append((row, self.budget.reserve(row.chat_id)))
                     if len(batch) == self.concurrency:
                         break
             if not batch:
                 return await self._seconds_until_next(rows, now)
-            await self.store.outbox.claim([row.id for row in batch])
-            await asyncio.gather(*(self._deliver(row) for row in batch))
+            try:
+                await self.store.outbox.claim([row.id for row, _ in batch])
+                await asyncio.gather(*(self._deliver(row, held) for row, held in batch))
+            finally:
+                for _, held in batch:
+                    self.budget.cancel(held)
 
     async def drain(self, *, max_rounds: int = 10_000) -> None:
         """Delivers everything pending, sleeping (the injected sleep) where the budget or a
@@ -231,12 +267,12 @@ class OutboxSender:
             candidates.append((next_due - now).total_seconds())
         return max(0.0, min(candidates)) if candidates else 60.0
 
-    async def _deliver(self, row: Delivery) -> None:
+    async def _deliver(self, row: Delivery, held: Reservation) -> None:
         """Sends one claimed row and settles it."""
         sent: list[Outbound] = []
         try:
             with holding_outbound(sent):  # logged below, with the settle: one commit
-                result = await self._call(row)
+                result = await self._call(row, held)
         except RetryAfter as error:
             seconds = _seconds(error.retry_after)
             pause = self.clock() + timedelta(seconds=seconds)
@@ -279,7 +315,7 @@ class OutboxSender:
             await record_held(self.store, sent)
             await self.store.outbox.settle(row, "sent", message_id=message_id)
 
-    async def _call(self, row: Delivery) -> Message | bool:
+    async def _call(self, row: Delivery, held: Reservation) -> Message | bool:
         if row.method not in METHODS:
             raise BadRequest(f"outbox method {row.method!r} is not allowed")
         params = dict(row.payload)
@@ -301,6 +337,7 @@ class OutboxSender:
         if isinstance(markup := params.get("reply_markup"), dict):
             params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, self.bot)
         method = getattr(self.bot, row.method)
+        self.budget.use(held, self.clock())
         token = _SENDING_FROM_OUTBOX.set(True)
         try:
             result: Message | bool = await method(chat_id=row.chat_id, **params)

@@ -25,6 +25,28 @@ def test_direct_replies_take_their_share_of_the_rate() -> None:
     assert budget.ready_at(6, later) == later  # the last second's sends are past
 
 
+def test_a_send_counts_from_when_it_was_made_not_when_it_was_picked() -> None:
+    """The claim of a batch may wait behind residents' updates: its sends then reach Telegram
+    later than they were picked, and must stay in the window that long."""
+    budget = RateBudget(Limits(overall_per_second=5))
+    held = [budget.reserve(chat) for chat in range(1, 6)]
+    assert budget.ready_at(6, NOW) == NOW + timedelta(seconds=1)  # reserved counts already
+    made = NOW + timedelta(milliseconds=700)
+    for reservation in held:
+        budget.use(reservation, made)
+    a_second_after_the_pick = NOW + timedelta(seconds=1, milliseconds=100)
+    assert budget.ready_at(6, a_second_after_the_pick) == made + timedelta(seconds=1)
+
+
+def test_a_reservation_never_used_gives_its_place_back() -> None:
+    budget = RateBudget(Limits(overall_per_second=1))
+    held = budget.reserve(1)
+    assert budget.ready_at(2, NOW) > NOW
+    budget.cancel(held)
+    budget.use(held, NOW)  # too late: nothing is counted
+    assert budget.ready_at(2, NOW) == NOW
+
+
 async def test_a_broadcast_keeps_to_the_limit_within_each_batch(tg: Harness) -> None:
     residents = []
     for number in range(40):
