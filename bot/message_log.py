@@ -62,8 +62,8 @@ class LoggedRequest(BaseRequest):
     def __init__(self, inner: BaseRequest) -> None:
         self.inner = inner
         self.sink: OutboundSink | None = None
-        # Told of every message-sending call before it is made (the outbox's rate budget).
-        self.on_send: Callable[[str], None] | None = None
+        # Awaited before every message-sending call (the shared rate budget, bot/outbox.py).
+        self.before_send: Callable[[str], Awaitable[None]] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -85,8 +85,8 @@ class LoggedRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self.on_send is not None and _sends_a_message(url.rsplit("/", 1)[-1].lower()):
-            self.on_send(url.rsplit("/", 1)[-1])
+        if self.before_send is not None and _sends_a_message(url.rsplit("/", 1)[-1].lower()):
+            await self.before_send(url.rsplit("/", 1)[-1])
         code, payload = await self.inner.do_request(
             url,
             method,

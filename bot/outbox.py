@@ -114,14 +114,24 @@ class RateBudget:
                 ready = max(ready, sends[0] + timedelta(seconds=60))
         elif (last := self._last_private.get(chat_id)) is not None:
             ready = max(ready, last + timedelta(seconds=self.limits.per_chat_interval))
+        return max(ready, self._overall_ready_at(now, self.limits.overall_per_second))
+
+    def direct_ready_at(self, now: datetime) -> datetime:
+        """When a direct reply may go: everything counted (the outbox's sends too) against
+        Telegram's own limit, less one for the jitter of the trip there. The outbox keeps to its
+        lower rate, so a reply waits only when residents' replies alone come in a burst — a wait
+        of a fraction of a second, where a 429 costs every sender a second at least."""
+        return self._overall_ready_at(now, TELEGRAM_OVERALL_PER_SECOND - 1)
+
+    def _overall_ready_at(self, now: datetime, limit: int) -> datetime:
         own = self._prune(self._all_sends, now, 1.0) or deque()
         direct = self._prune(self._direct_sends, now, 1.0) or deque()
-        if len(own) + len(direct) + self._reserved >= self.limits.overall_per_second:
-            # Wait until the oldest send of the last second falls out of it (a reserved send
-            # is made from now on: a second from now at the earliest).
-            oldest = min((sends[0] for sends in (own, direct) if sends), default=now)
-            ready = max(ready, oldest + timedelta(seconds=1))
-        return ready
+        if len(own) + len(direct) + self._reserved < limit:
+            return now
+        # When the oldest send of the last second falls out of it (a reserved send is made from
+        # now on: a second from now at the latest).
+        oldest = min((sends[0] for sends in (own, direct) if sends), default=now)
+        return oldest + timedelta(seconds=1)
 
     def reserve(self, chat_id: int) -> Reservation:
         """Holds a place in the overall budget for a send about to be made to `chat_id`. (A
@@ -202,11 +212,15 @@ class OutboxSender:
         if finish_due:
             await self.deliver_due()
 
-    def note_send(self, method: str) -> None:
-        """The transport is sending a message (`method`): one of a handler's direct replies
-        unless it is this sender's own call, counted already."""
-        if not _SENDING_FROM_OUTBOX.get():
-            self.budget.note_direct(self.clock())
+    async def before_send(self, method: str) -> None:
+        """The transport is about to send a message (`method`). One of a handler's direct
+        replies (unless it is this sender's own call, counted already) waits while Telegram's
+        overall limit is used up, then takes its share of it."""
+        if _SENDING_FROM_OUTBOX.get():
+            return
+        while (ready := self.budget.direct_ready_at(now := self.clock())) > now:
+            await self.sleep((ready - now).total_seconds())
+        self.budget.note_direct(now)
 
     def wake(self) -> None:
         """Something was committed to the outbox: look at it now rather than later."""

@@ -99,7 +99,7 @@ def build_application(
         staff_chat_id=settings.staff_chat_id,
         timezone=settings.timezone,
     )
-    outbound.on_send = app.outbox.note_send  # direct replies take their share of the rate
+    outbound.before_send = app.outbox.before_send  # direct replies share the rate too
     app.scheduler = Scheduler(app, store, clock)
     handlers.register(app)
     register_core_jobs(app)

@@ -65,3 +65,37 @@ async def test_a_broadcast_keeps_to_the_limit_within_each_batch(tg: Harness) -> 
         await tg.app.settle()
     assert tg.fake.flood_refusals == 0
     assert (await tg.store.meetings.progress(1)).sent == 40
+
+
+def test_a_direct_reply_counts_the_outboxs_sends_against_telegrams_limit() -> None:
+    budget = RateBudget(Limits(overall_per_second=25))
+    for chat in range(1, 26):
+        budget.spend(chat, NOW)
+    for _ in range(4):  # Telegram's 30, less one for the trip's jitter
+        assert budget.direct_ready_at(NOW) == NOW
+        budget.note_direct(NOW)
+    assert budget.direct_ready_at(NOW) == NOW + timedelta(seconds=1)
+
+
+async def test_residents_chatting_during_a_broadcast_wait_instead_of_meeting_a_429(
+    tg: Harness,
+) -> None:
+    for number in range(40):
+        user = await tg.onboarded(f"R{number}", language="Latviešu")
+        await subscribe(user, "lv", CULTURE["lv"])
+    chatting = [await tg.onboarded(f"C{number}", language="English") for number in range(10)]
+    await publish(tg)
+    offer = tg.staff_chat.messages[-1]
+    tg.clock.advance(seconds=2)
+    tg.fake.set_flood_limit(30)  # Telegram's overall limit
+    tg.fake.deliver_to(tg.app)  # updates are handled as they come; the outbox is not drained
+    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    await tg.app.outbox.deliver_due()  # this second's share of the broadcast goes out
+    for user in chatting:  # ten residents ask for help in the same second
+        await user.send("/help")
+    assert tg.fake.flood_refusals == 0
+    for user in chatting:
+        assert "/cancel" in user.last_text
+    await tg.app.settle()
+    assert tg.fake.flood_refusals == 0
+    assert (await tg.store.meetings.progress(1)).sent == 40
