@@ -14,8 +14,7 @@ events that are wrong, by UID) out. No store, no Telegram.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,33 +22,15 @@ import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Calendar, Component
 
 from bot.content import LANGUAGES, Theme
-
-DEFAULT_LENGTH = timedelta(minutes=90)
-HORIZON = timedelta(days=366)
-DESCRIPTION_MAX = 2000
-
-
-@dataclass(frozen=True)
-class ImportedMeeting:
-    key: str  # the UID, and for an occurrence of a series its RECURRENCE-ID (UTC)
-    theme: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str | None
-    descriptions: dict[str, str | None]  # "lv" always
-    cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class Problem:
-    uid: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ParsedSchedule:
-    meetings: list[ImportedMeeting] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+from bot.meetings_schedule import (
+    DEFAULT_LENGTH,
+    DESCRIPTION_MAX,
+    HORIZON,
+    ImportedMeeting,
+    ParsedSchedule,
+    Problem,
+    theme_names,
+)
 
 
 def parse_schedule(
@@ -101,11 +82,7 @@ def parse_schedule(
 
 def theme_of(event: Component, themes: Sequence[Theme]) -> str | None:
     """The slug of the event's theme: by CATEGORIES first, then a theme's name in SUMMARY."""
-    names = {
-        name.casefold(): theme.slug
-        for theme in themes
-        for name in (theme.slug, *(theme.name(language) for language in LANGUAGES))
-    }
+    names = theme_names(themes)
     for category in _categories(event):
         if (slug := names.get(category.strip().casefold())) is not None:
             return slug
