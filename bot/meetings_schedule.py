@@ -5,11 +5,12 @@ named, how long a meeting lasts unless said). No store, no Telegram.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.content import LANGUAGES, Theme
+from bot.i18n import N_
 
 DEFAULT_LENGTH = timedelta(minutes=90)
 HORIZON = timedelta(days=366)  # meetings further ahead than this are left for a later import
@@ -27,10 +28,28 @@ class ImportedMeeting:
     cancelled: bool = False
 
 
+LINE = N_("line {number}")
+TOO_LONG = N_("the description is longer than {max} characters")
+
+
 @dataclass(frozen=True)
 class Problem:
-    uid: str
+    """Why a file cannot be imported, and where: an event by its UID (iCalendar), a row by its
+    first line (CSV), or — neither — the file as a whole. `reason` is English, marked with N_
+    and translated where it is shown, its {placeholders} filled from `values`."""
+
     reason: str
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+    uid: str | None = None
+    line: int | None = None
+
+    def text(self, gettext: Callable[[str], str] = str) -> str:
+        """The problem as people read it ("line 4: unknown theme 'x'"), in the language of
+        `gettext` (English without one)."""
+        where = self.uid or "—"
+        if self.line is not None:
+            where = gettext(LINE).format(number=self.line)
+        return f"{where}: {gettext(self.reason).format(**self.values)}"
 
 
 @dataclass(frozen=True)

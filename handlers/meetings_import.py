@@ -33,7 +33,7 @@ async def import_file(update: Update, context: BotContext) -> None:
         await message.reply_text(
             _("Nothing was imported. Please correct these events and send the file again:")
             + "\n"
-            + "\n".join(f"• {p.uid}: {p.reason}" for p in parsed.problems[:30])
+            + "\n".join(f"• {problem.text(_)}" for problem in parsed.problems[:30])
         )
         return
     counts = await context.store.meetings.import_schedule(parsed.meetings)

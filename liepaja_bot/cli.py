@@ -308,7 +308,7 @@ async def import_meetings(settings: Settings, path: Path) -> int:
     if parsed.problems:
         print(f"{path}: nothing imported; correct these events and import it again:")
         for problem in parsed.problems:
-            print(f"  {problem.uid}: {problem.reason}")
+            print(f"  {problem.text()}")
         return 1
     store = Store(settings.database)
     try:

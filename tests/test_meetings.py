@@ -166,7 +166,8 @@ END:VEVENT"""
 async def test_import_ics_recurring_bad_event_and_twice(tg: Harness) -> None:
     inese = specialist(tg)
     await inese.send_document("grafiks.ics", ICS % BAD, "text/calendar")
-    assert "no-theme@liepaja.lv" in inese.last_text
+    no_theme = t("lv", "no theme: put a theme's name or slug in CATEGORIES or SUMMARY")
+    assert f"no-theme@liepaja.lv: {no_theme}" in inese.last_text  # the reason in Latvian too
     assert (await tg.store.meetings.upcoming(tg.clock()))[1] == 0  # nothing half-imported
 
     await inese.send_document("grafiks.ics", ICS % b"", "text/calendar")
