@@ -1,6 +1,9 @@
 """A working groups' schedule read from a file, whatever its format: what a parser gives back
-(meetings, or the problems that stop the import) and what the formats share (how a theme is
-named, how long a meeting lasts unless said). No store, no Telegram.
+(meetings, or the problems that stop the import), what the formats share (how a theme is named,
+how long a meeting lasts unless said) and which parser reads a file. No store, no Telegram.
+
+The parsers are bot/meetings_ics.py (iCalendar) and bot/meetings_csv.py (CSV); the bot and the
+command line both pick one with `parser_for`, by the file's extension.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import PurePath
+from zoneinfo import ZoneInfo
 
 from bot.content import LANGUAGES, Theme
 from bot.i18n import N_
@@ -15,11 +20,14 @@ from bot.i18n import N_
 DEFAULT_LENGTH = timedelta(minutes=90)
 HORIZON = timedelta(days=366)  # meetings further ahead than this are left for a later import
 DESCRIPTION_MAX = 2000
+EXTENSIONS = ("ics", "csv")  # the files a schedule is imported from; see parser_for
 
 
 @dataclass(frozen=True)
 class ImportedMeeting:
-    key: str  # the UID, and for an occurrence of a series its RECURRENCE-ID (UTC)
+    # Its identity across imports: an iCalendar event's UID (with an occurrence's RECURRENCE-ID),
+    # or "csv:…" for a CSV row, so the two formats never name the same meeting.
+    key: str
     theme: str
     starts_at: datetime
     ends_at: datetime
@@ -66,3 +74,17 @@ def theme_names(themes: Sequence[Theme]) -> dict[str, str]:
         for theme in themes
         for name in (theme.slug, *(theme.name(language) for language in LANGUAGES))
     }
+
+
+Parser = Callable[[bytes, Sequence[Theme], ZoneInfo, datetime], ParsedSchedule]
+
+
+def parser_for(filename: str) -> Parser | None:
+    """The parser of a schedule file by its extension (.ics, .csv, in any case), or None."""
+    from bot import meetings_csv, meetings_ics  # here: they import this module's types
+
+    parsers: dict[str, Parser] = {
+        "ics": meetings_ics.parse_schedule,
+        "csv": meetings_csv.parse_schedule,
+    }
+    return parsers.get(PurePath(filename).suffix.lower().removeprefix("."))
