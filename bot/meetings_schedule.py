@@ -79,12 +79,18 @@ def theme_names(themes: Sequence[Theme]) -> dict[str, str]:
 Parser = Callable[[bytes, Sequence[Theme], ZoneInfo, datetime], ParsedSchedule]
 
 
+def format_of(filename: str) -> str | None:
+    """A schedule file's format by its extension, in any case ("ics", "csv"), or None."""
+    extension = PurePath(filename).suffix.lower().removeprefix(".")
+    return extension if extension in EXTENSIONS else None
+
+
 def parser_for(filename: str) -> Parser | None:
-    """The parser of a schedule file by its extension (.ics, .csv, in any case), or None."""
+    """The parser of a schedule file by its extension, or None for any other file."""
     from bot import meetings_csv, meetings_ics  # here: they import this module's types
 
-    parsers: dict[str, Parser] = {
+    parsers: dict[str | None, Parser] = {
         "ics": meetings_ics.parse_schedule,
         "csv": meetings_csv.parse_schedule,
     }
-    return parsers.get(PurePath(filename).suffix.lower().removeprefix("."))
+    return parsers.get(format_of(filename))

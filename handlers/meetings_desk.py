@@ -301,8 +301,8 @@ async def agenda(update: Update, context: BotContext) -> None:
             update,
             context,
             _(
-                "No meetings are planned. /newmeeting adds one; an .ics file sent here imports "
-                "a schedule."
+                "No meetings are planned. /newmeeting adds one; an .ics or .csv file sent here "
+                "imports a schedule."
             ),
         )
         return
