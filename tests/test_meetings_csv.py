@@ -111,11 +111,13 @@ def test_one_row_with_several_problems_and_repeated_ids() -> None:
         "a,,tomorrow,17:00,Teksts\n"
         "b,culture,2027-02-03,17:00,Teksts\n"
         "b,sport,2027-02-04,17:00,Teksts\n"
+        f"c,sport,2027-02-05,17:00,{'x' * 2001}\n"
     )
     assert reasons(parse(text)) == [
         "line 2: theme is empty",
         "line 2: date: 'tomorrow' is not a date like 2027-02-03",
         "line 4: the id 'b' is on line 3 too",
+        "line 5: the description is longer than 2000 characters",
     ]
 
 
