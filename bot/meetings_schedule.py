@@ -80,8 +80,10 @@ Parser = Callable[[bytes, Sequence[Theme], ZoneInfo, datetime], ParsedSchedule]
 
 
 def format_of(filename: str) -> str | None:
-    """A schedule file's format by its extension, in any case ("ics", "csv"), or None."""
-    extension = PurePath(filename).suffix.lower().removeprefix(".")
+    """A schedule file's format by its extension, in any case ("ics", "csv"), or None.
+    As Telegram's file-extension filter reads it: whatever follows the name's last dot."""
+    name = PurePath(filename).name
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else None
     return extension if extension in EXTENSIONS else None
 
 

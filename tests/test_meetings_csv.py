@@ -181,6 +181,7 @@ def test_only_from_now_to_a_year_ahead_as_the_icalendar_import() -> None:
 def test_the_parser_is_chosen_by_the_extension() -> None:
     assert parser_for("grafiks.CSV") is parse_schedule
     assert parser_for("/tmp/grafiks.ics") is parse_ics
+    assert parser_for(".csv") is parse_schedule  # as Telegram's filter lets it through
     assert parser_for("grafiks.xlsx") is None and parser_for("csv") is None
     assert all(parser_for(f"x.{extension}") for extension in EXTENSIONS)
 
