@@ -14,8 +14,7 @@ events that are wrong, by UID) out. No store, no Telegram.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,33 +22,19 @@ import recurring_ical_events  # type: ignore[import-untyped]
 from icalendar import Calendar, Component
 
 from bot.content import LANGUAGES, Theme
+from bot.i18n import N_
+from bot.meetings_schedule import (
+    DEFAULT_LENGTH,
+    DESCRIPTION_MAX,
+    HORIZON,
+    TOO_LONG,
+    ImportedMeeting,
+    ParsedSchedule,
+    Problem,
+    theme_names,
+)
 
-DEFAULT_LENGTH = timedelta(minutes=90)
-HORIZON = timedelta(days=366)
-DESCRIPTION_MAX = 2000
-
-
-@dataclass(frozen=True)
-class ImportedMeeting:
-    key: str  # the UID, and for an occurrence of a series its RECURRENCE-ID (UTC)
-    theme: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str | None
-    descriptions: dict[str, str | None]  # "lv" always
-    cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class Problem:
-    uid: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ParsedSchedule:
-    meetings: list[ImportedMeeting] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+NO_THEME = N_("no theme: put a theme's name or slug in CATEGORIES or SUMMARY")
 
 
 def parse_schedule(
@@ -59,38 +44,42 @@ def parse_schedule(
     try:
         calendar = Calendar.from_ical(data)
     except Exception as error:  # icalendar raises ValueError and friends on malformed files
-        return ParsedSchedule(problems=[Problem("—", f"not an iCalendar file ({error})")])
+        return ParsedSchedule(
+            problems=[Problem(N_("not an iCalendar file ({error})"), {"error": error})]
+        )
     file_zone = _file_zone(calendar, zone)
     if file_zone is None:
-        return ParsedSchedule(problems=[Problem("—", "unknown X-WR-TIMEZONE")])
+        return ParsedSchedule(problems=[Problem(N_("unknown X-WR-TIMEZONE"))])
     events = list(calendar.walk("VEVENT"))
     if not events:
-        return ParsedSchedule(problems=[Problem("—", "the file has no events")])
+        return ParsedSchedule(problems=[Problem(N_("the file has no events"))])
     problems: list[Problem] = []
     series_theme: dict[str, str] = {}
     for number, event in enumerate(events, start=1):
         uid = str(event.get("UID") or "").strip()
         if not uid:
-            problems.append(Problem(f"#{number}", "the event has no UID"))
+            problems.append(Problem(N_("the event has no UID"), uid=f"#{number}"))
             continue
-        reason = _event_problem(event)
-        if reason is None and (theme := theme_of(event, themes)) is not None:
+        problem = _event_problem(event, uid)
+        if problem is None and (theme := theme_of(event, themes)) is not None:
             if "RECURRENCE-ID" not in event:
                 series_theme[uid] = theme
-        elif reason is None and "RECURRENCE-ID" not in event:
-            reason = "no theme: put a theme's name or slug in CATEGORIES or SUMMARY"
-        if reason:
-            problems.append(Problem(uid, reason))
+        elif problem is None and "RECURRENCE-ID" not in event:
+            problem = Problem(NO_THEME, uid=uid)
+        if problem:
+            problems.append(problem)
     for event in events:  # an override of one occurrence needs a theme: its own or its series'
         uid = str(event.get("UID") or "").strip()
         if "RECURRENCE-ID" in event and uid not in series_theme and not theme_of(event, themes):
-            problems.append(Problem(uid, "no theme"))
+            problems.append(Problem(NO_THEME, uid=uid))
     if problems:
         return ParsedSchedule(problems=problems)
     try:
         occurrences = list(recurring_ical_events.of(calendar).between(now, now + HORIZON))
     except Exception as error:  # a malformed RRULE, RDATE or EXDATE
-        return ParsedSchedule(problems=[Problem("—", f"cannot expand the recurrences ({error})")])
+        return ParsedSchedule(
+            problems=[Problem(N_("cannot expand the recurrences ({error})"), {"error": error})]
+        )
     meetings: dict[str, ImportedMeeting] = {}
     for occurrence in occurrences:
         meeting = _meeting(occurrence, themes, series_theme, file_zone)
@@ -101,11 +90,7 @@ def parse_schedule(
 
 def theme_of(event: Component, themes: Sequence[Theme]) -> str | None:
     """The slug of the event's theme: by CATEGORIES first, then a theme's name in SUMMARY."""
-    names = {
-        name.casefold(): theme.slug
-        for theme in themes
-        for name in (theme.slug, *(theme.name(language) for language in LANGUAGES))
-    }
+    names = theme_names(themes)
     for category in _categories(event):
         if (slug := names.get(category.strip().casefold())) is not None:
             return slug
@@ -131,21 +116,21 @@ def _dt(event: Component, name: str) -> Any:
     return getattr(event.get(name), "dt", None)
 
 
-def _event_problem(event: Component) -> str | None:
+def _event_problem(event: Component, uid: str) -> Problem | None:
     start = _dt(event, "DTSTART")
     if start is None:
-        return "no DTSTART"
+        return Problem(N_("no DTSTART"), uid=uid)
     if not isinstance(start, datetime):
-        return "an all-day event: a meeting needs a time of day"
+        return Problem(N_("an all-day event: a meeting needs a time of day"), uid=uid)
     end = _dt(event, "DTEND")
     if end is not None and (
         not isinstance(end, datetime) or _aware(end, None) <= _aware(start, None)
     ):
-        return "DTEND is not after DTSTART"
+        return Problem(N_("DTEND is not after DTSTART"), uid=uid)
     if not _texts(event):
-        return "no SUMMARY or DESCRIPTION"
+        return Problem(N_("no SUMMARY or DESCRIPTION"), uid=uid)
     if any(len(text) > DESCRIPTION_MAX for text in _texts(event).values()):
-        return f"the description is longer than {DESCRIPTION_MAX} characters"
+        return Problem(TOO_LONG, {"max": DESCRIPTION_MAX}, uid=uid)
     return None
 
 

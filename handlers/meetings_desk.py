@@ -25,7 +25,8 @@ from bot.app import BotContext
 from bot.auth import staff_only
 from bot.callbacks import button_args, button_id
 from bot.i18n import N_
-from bot.meetings_ics import DESCRIPTION_MAX, parse_when
+from bot.meetings_ics import parse_when
+from bot.meetings_schedule import DESCRIPTION_MAX
 from bot.store.meetings import Meeting
 from handlers.booking_notices import when
 from handlers.broadcast_desk import offer_broadcast
@@ -300,8 +301,8 @@ async def agenda(update: Update, context: BotContext) -> None:
             update,
             context,
             _(
-                "No meetings are planned. /newmeeting adds one; an .ics file sent here imports "
-                "a schedule."
+                "No meetings are planned. /newmeeting adds one; an .ics or .csv file sent here "
+                "imports a schedule."
             ),
         )
         return

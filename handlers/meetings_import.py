@@ -1,6 +1,7 @@
-"""Importing a working groups' schedule from an iCalendar file a specialist sends the bot as a
-document (the same as `liepaja-bot meetings import FILE`): all of it, or — with a bad event —
-none, and the bad events named by their UID. Importing the same file again adds nothing.
+"""Importing a working groups' schedule from a file a specialist sends the bot as a document —
+iCalendar (.ics) or CSV (.csv), the same as `liepaja-bot meetings import FILE`: all of it, or —
+with a bad event or row — none, and what is wrong named by the event's UID or the row's line.
+Importing the same file again adds nothing.
 """
 
 from __future__ import annotations
@@ -10,30 +11,37 @@ from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot.app import BotContext
 from bot.auth import staff_only
-from bot.meetings_ics import parse_schedule
+from bot.i18n import N_
+from bot.meetings_schedule import EXTENSIONS, format_of, parser_for
 
 IMPORT_MAX_BYTES = 1_000_000
+# An iCalendar file's problems are named by its events, a CSV file's by its lines.
+NOTHING_IMPORTED = {
+    "ics": N_("Nothing was imported. Please correct these events and send the file again:"),
+    "csv": N_("Nothing was imported. Please correct these lines and send the file again:"),
+}
 
 
 @staff_only
 async def import_file(update: Update, context: BotContext) -> None:
-    """An .ics document from staff: the schedule, all of it or (with a bad event) none."""
+    """An .ics or .csv document from staff: the schedule, all of it or (with a problem) none."""
     message = update.effective_message
     assert message is not None and message.document is not None
     _ = context.gettext
     if (message.document.file_size or 0) > IMPORT_MAX_BYTES:
         await message.reply_text(_("The file is too large for a schedule."))
         return
+    name = message.document.file_name or ""
+    kind, parse = format_of(name), parser_for(name)
+    assert kind is not None and parse is not None  # the filter below lets no other file in
     file = await context.bot.get_file(message.document.file_id)
     data = bytes(await file.download_as_bytearray())
-    parsed = parse_schedule(
-        data, context.municipality.themes, context.settings.timezone, context.now()
-    )
+    parsed = parse(data, context.municipality.themes, context.settings.timezone, context.now())
     if parsed.problems:
         await message.reply_text(
-            _("Nothing was imported. Please correct these events and send the file again:")
+            _(NOTHING_IMPORTED[kind])
             + "\n"
-            + "\n".join(f"• {p.uid}: {p.reason}" for p in parsed.problems[:30])
+            + "\n".join(f"• {problem.text(_)}" for problem in parsed.problems[:30])
         )
         return
     counts = await context.store.meetings.import_schedule(parsed.meetings)
@@ -51,4 +59,7 @@ async def import_file(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[BaseHandler]:
-    return [MessageHandler(filters.Document.FileExtension("ics"), import_file)]
+    schedules: filters.BaseFilter = filters.Document.FileExtension(EXTENSIONS[0])
+    for extension in EXTENSIONS[1:]:
+        schedules |= filters.Document.FileExtension(extension)
+    return [MessageHandler(schedules, import_file)]

@@ -83,9 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     meetings = commands.add_parser("meetings", help="the working groups' meeting schedule")
     meetings_commands = meetings.add_subparsers(dest="meetings_command", required=True)
     import_ = meetings_commands.add_parser(
-        "import", help="add or update meetings from an iCalendar (.ics) file, all or none"
+        "import",
+        help="add or update meetings from an iCalendar (.ics) or CSV (.csv) file, all or none",
     )
-    import_.add_argument("file", type=Path, help="the .ics file")
+    import_.add_argument(
+        "file", type=Path, help="an .ics or a .csv file; its extension tells which"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "demo" and args.web and args.script is not None:
@@ -101,6 +104,16 @@ def main(argv: list[str] | None = None) -> int:
             return fail(
                 f"cannot tell the format from the file name {args.output}: "
                 "name it .csv or .xlsx, or give --format csv|xlsx",
+                code=2,
+            )
+
+    if args.command == "meetings":
+        from bot.meetings_schedule import format_of
+
+        if format_of(args.file.name) is None:
+            return fail(
+                f"cannot tell the format from the file name {args.file}: "
+                "name it .ics (iCalendar) or .csv",
                 code=2,
             )
 
@@ -295,10 +308,14 @@ async def export_to_file(
 
 
 async def import_meetings(settings: Settings, path: Path) -> int:
-    """The schedule in an .ics file into the database: every event or, with a bad one, none."""
+    """The schedule in an .ics or .csv file into the database: every meeting or, with a bad
+    event or row, none."""
     from bot.clock import utc_now
-    from bot.meetings_ics import parse_schedule
+    from bot.meetings_schedule import format_of, parser_for
     from bot.store import Store
+
+    parse_schedule = parser_for(path.name)
+    assert parse_schedule is not None  # main() refused other files
 
     try:
         data = path.read_bytes()
@@ -306,9 +323,10 @@ async def import_meetings(settings: Settings, path: Path) -> int:
         return fail(f"cannot read {path}: {error.strerror or error}")
     parsed = parse_schedule(data, settings.municipality.themes, settings.timezone, utc_now())
     if parsed.problems:
-        print(f"{path}: nothing imported; correct these events and import it again:")
+        what = "lines" if format_of(path.name) == "csv" else "events"
+        print(f"{path}: nothing imported; correct these {what} and import it again:")
         for problem in parsed.problems:
-            print(f"  {problem.uid}: {problem.reason}")
+            print(f"  {problem.text()}")
         return 1
     store = Store(settings.database)
     try:

@@ -1,12 +1,13 @@
-"""`liepaja-bot meetings import FILE`: the schedule from an .ics file, all of it or — with a bad
-event — none, and what became of each meeting; run in its own process, as from a shell."""
+"""`liepaja-bot meetings import FILE`: the schedule from an .ics or .csv file, all of it or — with a
+bad event or row — none, and what became of each meeting; run in its own process, as from a
+shell."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.test_cli import cli
+from tests.test_cli import cli, one_line
 
 
 def schedule(extra: str = "", sport_summary: str = "Sporta darba grupa") -> bytes:
@@ -72,3 +73,49 @@ def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().startswith("liepaja-bot: cannot read")
     assert "Traceback" not in result.stderr
+
+
+def csv_schedule(theme: str = "Sports", culture_day: int = 30) -> bytes:
+    """Two culture meetings (one with an id) and a sport one, a month or so from now."""
+    day = (datetime.now(UTC) + timedelta(days=30)).date()
+    moved = day + timedelta(days=culture_day - 30)
+    return (
+        "id,theme,date,start,end,description_lv\n"
+        f"k1,culture,{moved},17:00,18:30,Kultūras stratēģija\n"
+        f",{theme},{day},17:00,,Sporta darba grupa\n"
+        f",Kultūra,{day + timedelta(days=7)},17:00,,Kultūras darba grupa\n"
+    ).encode()
+
+
+def test_import_csv_all_or_nothing_then_again_and_changed(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    path = tmp_path / "grafiks.csv"
+
+    path.write_bytes(csv_schedule(theme="Futbols"))
+    result = cli(tmp_path, "meetings", "import", str(path), DATABASE=str(database))
+    assert result.returncode == 1, result.stderr
+    assert f"{path}: nothing imported; correct these lines and import it again:" in result.stdout
+    assert "line 3: unknown theme 'Futbols'" in result.stdout
+    assert not database.exists()
+
+    path.write_bytes(csv_schedule())
+    result = cli(tmp_path, "meetings", "import", str(path), DATABASE=str(database))
+    assert result.returncode == 0, result.stderr
+    assert "3 added, 0 updated, 0 unchanged, 0 cancelled" in result.stdout
+    result = cli(tmp_path, "meetings", "import", str(path), DATABASE=str(database))
+    assert "0 added, 0 updated, 3 unchanged, 0 cancelled" in result.stdout
+
+    path.write_bytes(csv_schedule(culture_day=31))  # the meeting with an id moves a day
+    result = cli(tmp_path, "meetings", "import", str(path), DATABASE=str(database))
+    assert "0 added, 1 updated, 2 unchanged, 0 cancelled" in result.stdout
+
+
+def test_only_ics_and_csv_files(tmp_path: Path) -> None:
+    path = tmp_path / "grafiks.xlsx"
+    path.write_bytes(b"PK")
+    result = cli(tmp_path, "meetings", "import", str(path))
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        f"liepaja-bot: cannot tell the format from the file name {path}: "
+        "name it .ics (iCalendar) or .csv"
+    )

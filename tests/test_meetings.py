@@ -1,6 +1,7 @@
 """Working-group meetings end to end: residents subscribe in Latvian and Russian, staff publish a
 meeting and broadcast it — each subscriber gets it once, in their language, through 429s, a
-block and a crash — a cancellation broadcast as such, and schedules imported from .ics files."""
+block and a crash — a cancellation broadcast as such, and schedules imported from .ics and .csv
+files (by staff only)."""
 
 from __future__ import annotations
 
@@ -166,7 +167,8 @@ END:VEVENT"""
 async def test_import_ics_recurring_bad_event_and_twice(tg: Harness) -> None:
     inese = specialist(tg)
     await inese.send_document("grafiks.ics", ICS % BAD, "text/calendar")
-    assert "no-theme@liepaja.lv" in inese.last_text
+    no_theme = t("lv", "no theme: put a theme's name or slug in CATEGORIES or SUMMARY")
+    assert f"no-theme@liepaja.lv: {no_theme}" in inese.last_text  # the reason in Latvian too
     assert (await tg.store.meetings.upcoming(tg.clock()))[1] == 0  # nothing half-imported
 
     await inese.send_document("grafiks.ics", ICS % b"", "text/calendar")
@@ -191,6 +193,75 @@ async def test_import_ics_recurring_bad_event_and_twice(tg: Harness) -> None:
     changed = (ICS % b"").replace(b"Sporta darba grupa", b"Sporta darba grupa (telpa 2)")
     await inese.send_document("grafiks.ics", changed, "text/calendar")
     assert inese.last_text == imported.format(added=0, updated=1, cancelled=0, same=3)
+
+
+# As Excel in Latvia saves "CSV UTF-8": a BOM, semicolons, CRLF, its dates.
+CSV = (
+    "\ufeffid;theme;date;start;end;place;description_lv;description_ru\r\n"
+    "kult-1;Kultūra;03.02.2027;17:00;18:30;;Kultūras stratēģija;Стратегия культуры\r\n"
+    ";Sports;2027-02-10;17:00;;Olimpiskais centrs;Sporta darba grupa;\r\n"
+    "kult-2;culture;2027-02-17;17:00;18:30;;Kultūras stratēģija (2);\r\n"
+)
+IMPORTED = (
+    "Imported: {added} new, {updated} changed, {cancelled} cancelled, "
+    "{same} unchanged. /meetings shows them; ✏️ and ❌ there offer a broadcast."
+)
+
+
+async def test_import_csv_bad_row_then_twice_and_changed(tg: Harness) -> None:
+    inese = specialist(tg)
+    bad = CSV.replace(";Sports;", ";Futbols;")
+    await inese.send_document("grafiks.csv", bad.encode(), "text/csv")
+    lv = lambda message: t("lv", message)  # noqa: E731 — the staff chat is in Latvian
+    assert inese.last_text == (
+        lv("Nothing was imported. Please correct these lines and send the file again:")
+        + "\n• "
+        + lv("line {number}").format(number=3)
+        + ": "
+        + lv(
+            "unknown theme '{theme}': give a theme's slug or its name in Latvian, Russian or "
+            "English"
+        ).format(theme="Futbols")
+    )
+    assert (await tg.store.meetings.upcoming(tg.clock()))[1] == 0  # nothing half-imported
+
+    await inese.send_document("grafiks.csv", CSV.encode(), "text/csv")
+    assert inese.last_text == lv(IMPORTED).format(added=3, updated=0, cancelled=0, same=0)
+    meetings, total = await tg.store.meetings.upcoming(tg.clock(), limit=10)
+    assert total == 3
+    assert [(m.theme, m.starts_at.astimezone(RIGA), m.place) for m in meetings] == [
+        ("culture", datetime(2027, 2, 3, 17, 0, tzinfo=RIGA), None),
+        ("sport", datetime(2027, 2, 10, 17, 0, tzinfo=RIGA), "Olimpiskais centrs"),
+        ("culture", datetime(2027, 2, 17, 17, 0, tzinfo=RIGA), None),
+    ]
+    assert meetings[0].description("ru") == "Стратегия культуры"
+    assert meetings[1].description("ru") == "Sporta darba grupa"  # none in Russian: Latvian
+
+    await inese.send_document("grafiks.csv", CSV.encode(), "text/csv")
+    assert inese.last_text == lv(IMPORTED).format(added=0, updated=0, cancelled=0, same=3)
+    # kult-2 moves a day later: the same meeting, changed — not a new one.
+    moved = CSV.replace("kult-2;culture;2027-02-17", "kult-2;culture;2027-02-18")
+    await inese.send_document("Grafiks.CSV", moved.encode(), "text/csv")
+    assert inese.last_text == lv(IMPORTED).format(added=0, updated=1, cancelled=0, same=2)
+    meetings, total = await tg.store.meetings.upcoming(tg.clock(), limit=10)
+    assert total == 3
+    assert meetings[2].starts_at.astimezone(RIGA) == datetime(2027, 2, 18, 17, 0, tzinfo=RIGA)
+
+
+async def test_a_resident_cannot_import_a_schedule(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    await anna.send_document("grafiks.csv", CSV.encode(), "text/csv")
+    assert anna.last_text == t("lv", "This is for the Development Office staff only.")
+    assert (await tg.store.meetings.upcoming(tg.clock()))[1] == 0
+
+    # A CSV attached to a proposal is an attachment like any other, not a schedule.
+    await anna.press(t("lv", "📝 Submit a proposal"))
+    await anna.press(CULTURE["lv"])
+    await anna.send("Pielikumā kultūras pasākumu saraksts.")
+    await anna.send_document("pasakumi.csv", CSV.encode(), "text/csv")
+    [attachment] = (await tg.store.drafts.draft_of(anna.id)).attachments
+    assert attachment.kind == "document"
+    assert (await tg.store.meetings.upcoming(tg.clock()))[1] == 0
 
 
 async def test_an_answer_overtakes_a_broadcast_already_queued(tg: Harness) -> None:

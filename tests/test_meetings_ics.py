@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_settings
-from bot.meetings_ics import ParsedSchedule, parse_schedule, parse_when
+from bot.meetings_ics import parse_schedule, parse_when
+from bot.meetings_schedule import ParsedSchedule
 
 RIGA = ZoneInfo("Europe/Riga")
 NOW = datetime(2027, 1, 12, 12, 0, tzinfo=UTC)

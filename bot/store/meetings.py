@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_text, to_text
-from bot.meetings_ics import ImportedMeeting
+from bot.meetings_schedule import ImportedMeeting
 
 if TYPE_CHECKING:
     from bot.store import Store
