@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from dotenv import dotenv_values
 
 from bot.content import (
     LANGUAGES,
+    WEEKDAYS,
     ConfigError,
     Municipality,
     Problem,
@@ -91,6 +93,10 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # The bot's username (BOT_USERNAME, without "@"): for the deep links `liepaja-bot qr` prints.
     bot_username: str | None = None
+    # When the weekly meeting digest goes to the residents who asked for it: a weekday
+    # (DIGEST_WEEKDAY, 0 = Monday) and a time (DIGEST_TIME), in the municipality's local time.
+    digest_weekday: int = 0
+    digest_time: time = time(9, 0)
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -182,6 +188,17 @@ def load_settings(
     if synchronous not in SYNCHRONOUS:
         bad("SQLITE_SYNCHRONOUS", "expected FULL or NORMAL")
 
+    digest_day = get("DIGEST_WEEKDAY") or "monday"
+    if digest_day.lower() not in WEEKDAYS:
+        bad("DIGEST_WEEKDAY", f"expected a day of the week, monday … sunday, got {digest_day!r}")
+    digest_clock = get("DIGEST_TIME") or "09:00"
+    digest_match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", digest_clock)
+    digest_time = time(9, 0)
+    if digest_match is None:
+        bad("DIGEST_TIME", f"expected a local time as HH:MM, 00:00 to 23:59, got {digest_clock!r}")
+    else:
+        digest_time = time(int(digest_match.group(1)), int(digest_match.group(2)))
+
     log_format = (get("LOG_FORMAT") or "text").lower()
     if log_format not in ("text", "json"):
         bad("LOG_FORMAT", "expected text or json")
@@ -239,4 +256,6 @@ def load_settings(
         webhook_port=webhook_port or 8443,
         sqlite_synchronous=synchronous,
         bot_username=(get("BOT_USERNAME") or "").strip().lstrip("@") or None,
+        digest_weekday=WEEKDAYS.index(digest_day.lower()),
+        digest_time=digest_time,
     )

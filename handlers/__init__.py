@@ -26,6 +26,7 @@ from handlers import (
     broadcast_desk,
     errors,
     fallbacks,
+    meeting_digest,
     meeting_notices,
     meetings,
     meetings_desk,
@@ -89,3 +90,4 @@ def register(app: BotApplication) -> None:
     booking_notices.register_jobs(app)
     waitlist.register_jobs(app)
     meeting_notices.register_jobs(app)
+    meeting_digest.register_jobs(app)

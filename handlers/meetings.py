@@ -1,6 +1,8 @@
 """Working-group meetings for residents: the upcoming meetings, all or of one theme, a page at a
 time, each with its date, time and place in the text and buttons to add it to a calendar (an
-.ics file) or show it on a map; subscriptions to a theme's meetings or to all; /stop ends them.
+.ics file) or show it on a map; subscriptions to a theme's meetings or to all; the weekly digest
+of their themes' meetings, turned on and off with one button (handlers/meeting_digest.py sends
+it); /stop ends them all.
 
 Stateless: every button carries what it shows (theme and page), so an old message still works
 and no conversation is started or ended.
@@ -8,7 +10,14 @@ and no conversation is started or ended.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
@@ -17,6 +26,7 @@ from bot.callbacks import button_args, button_id
 from bot.i18n import N_
 from bot.store.meetings import ALL_THEMES
 from handlers.booking_notices import when
+from handlers.meeting_digest import digest_button, when_it_comes
 from handlers.meeting_notices import (
     RESIDENT_BUTTONS,
     calendar_file,
@@ -29,6 +39,7 @@ BUTTONS = RESIDENT_BUTTONS
 MENU_ENTRY = MenuEntry(N_("👥 Working-group meetings"), "meetings")
 PAGE = 5
 ALL = "all"  # the theme word of "all themes" in buttons
+DIGEST = BUTTONS.data("dg", "")  # the digest toggle's data, without the state it asks for
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -100,6 +111,9 @@ async def show_list(update: Update, context: BotContext, theme: str | None, page
             InlineKeyboardButton(_("🔔 Subscriptions"), callback_data=BUTTONS.data("subs")),
         ]
     )
+    user = update.effective_user
+    digest_on = user is not None and await context.store.meetings.digest_on(user.id)
+    rows.append([digest_button(context.tr, context.settings, digest_on)])
     await context.bot.send_message(
         chat.id, "\n".join(lines)[:4096], reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -133,7 +147,9 @@ async def choose_theme(update: Update, context: BotContext) -> None:
 # -- subscriptions -------------------------------------------------------------------------------
 
 
-def subscription_buttons(context: BotContext, subscribed: set[str]) -> InlineKeyboardMarkup:
+def subscription_buttons(
+    context: BotContext, subscribed: set[str], digest_on: bool
+) -> InlineKeyboardMarkup:
     def label(text: str, on: bool) -> str:
         return f"✅ {text}" if on else text
 
@@ -153,6 +169,7 @@ def subscription_buttons(context: BotContext, subscribed: set[str]) -> InlineKey
             )
         ]
     )
+    rows.append([digest_button(context.tr, context.settings, digest_on)])
     rows.append(
         [
             InlineKeyboardButton(
@@ -168,13 +185,15 @@ async def subscriptions(update: Update, context: BotContext) -> None:
     assert query is not None and chat is not None and user is not None
     await query.answer()
     subscribed = await context.store.meetings.subscriptions_of(user.id)
+    digest_on = await context.store.meetings.digest_on(user.id)
     await context.bot.send_message(
         chat.id,
         context.gettext(
             "Press a theme to hear about its meetings here (✅ = subscribed), or “All themes”. "
-            "Press again to unsubscribe; /stop ends every subscription."
+            "Press again to unsubscribe. The weekly digest brings the coming week's meetings of "
+            "these themes in one message, once a week. /stop ends every subscription."
         ),
-        reply_markup=subscription_buttons(context, subscribed),
+        reply_markup=subscription_buttons(context, subscribed, digest_on),
     )
 
 
@@ -201,11 +220,55 @@ async def toggle(update: Update, context: BotContext) -> None:
         await context.store.meetings.subscribe(user.id, theme)
         subscribed.add(theme)
         await query.answer(context.gettext("Subscribed: {theme}").format(theme=name))
+    digest_on = await context.store.meetings.digest_on(user.id)
+    await edit_buttons(query, subscription_buttons(context, subscribed, digest_on))
+
+
+async def edit_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
+    """Shows `markup` under the message whose button was pressed."""
     try:
-        await query.edit_message_reply_markup(subscription_buttons(context, subscribed))
+        await query.edit_message_reply_markup(markup)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
+
+
+async def switch_digest(update: Update, context: BotContext) -> None:
+    """Turns the weekly digest on or off, as the pressed button asks, says so, and shows the
+    button's new state wherever it was pressed (the list, the subscriptions, a digest)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    state = button_args(context)[0]
+    if state not in ("on", "off"):
+        await query.answer(context.gettext("This button is no longer active."))
+        return
+    on = state == "on"
+    await context.store.meetings.set_digest(user.id, on)
+    _ = context.gettext
+    if not on:
+        await query.answer(_("The weekly digest is off."))
+    elif await context.store.meetings.subscriptions_of(user.id):
+        await query.answer(
+            _("The weekly digest is on: {when}, the coming week's meetings of your themes.").format(
+                when=when_it_comes(context.tr, context.settings)
+            )
+        )
+    else:
+        await query.answer(
+            _(
+                "The weekly digest is on ({when}), but you have no subscriptions yet: choose "
+                "themes under “🔔 Subscriptions”."
+            ).format(when=when_it_comes(context.tr, context.settings)),
+            show_alert=True,
+        )
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        button = digest_button(context.tr, context.settings, on)
+        rows = [
+            [button if str(b.callback_data or "").startswith(DIGEST) else b for b in row]
+            for row in message.reply_markup.inline_keyboard
+        ]
+        await edit_buttons(query, InlineKeyboardMarkup(rows))
 
 
 async def stop(update: Update, context: BotContext) -> None:
@@ -215,8 +278,9 @@ async def stop(update: Update, context: BotContext) -> None:
     await context.store.meetings.unsubscribe_all(user.id)
     await message.reply_text(
         context.gettext(
-            "Done: you will get no more notices of working-group meetings. To subscribe again, "
-            "open “👥 Working-group meetings” in the menu and press “🔔 Subscriptions”."
+            "Done: you will get no more notices of working-group meetings, nor the weekly "
+            "digest. To subscribe again, open “👥 Working-group meetings” in the menu and press "
+            "“🔔 Subscriptions”."
         ),
         reply_markup=main_menu(context),
     )
@@ -271,6 +335,7 @@ def handlers() -> list[BaseHandler]:
         on("themes", choose_theme),
         on("subs", subscriptions),
         on("sub:{word}", toggle),
+        on("dg:{word}", switch_digest),
         on("ics:{id}", add_to_calendar),
         on("map:{id}", show_on_map),
         CommandHandler("stop", stop, filters=filters.ChatType.PRIVATE),

@@ -29,6 +29,7 @@ from bot.persistence import SQLitePersistence
 from bot.scheduler import Scheduler
 from bot.store import Store
 from handlers.commands import command_menu, staff_command_menu
+from handlers.meeting_digest import plan_digest
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ async def _post_init(app: Application) -> None:
     bot_app = cast(BotApplication, app)
     await publish_commands(bot_app)
     await plan_maintenance(bot_app)
+    await plan_digest(bot_app)
     if bot_app.background:
         bot_app.scheduler.start()
         bot_app.outbox.start()

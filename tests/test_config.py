@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,26 @@ def test_outbox_rate_default_and_the_highest_allowed() -> None:
     assert load_settings(environ={"OUTBOX_RATE": "30"}, env_file=None).outbox_rate == 30
 
 
+def test_digest_day_and_time_default_and_set(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, env_file=None)
+    assert (settings.digest_weekday, settings.digest_time) == (0, time(9, 0))  # Mondays 09:00
+    env = tmp_path / ".env"
+    env.write_text("DIGEST_WEEKDAY=Friday\nDIGEST_TIME=16:30\n")
+    settings = load_settings(environ={}, env_file=env)
+    assert (settings.digest_weekday, settings.digest_time) == (4, time(16, 30))
+
+
+def test_bad_digest_settings_say_what_is_expected(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("DIGEST_TIME=9.00\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"DIGEST_WEEKDAY": "pirmdiena"}, env_file=env)
+    assert str(raised.value).splitlines() == [
+        "environment: DIGEST_WEEKDAY: expected a day of the week, monday … sunday, got 'pirmdiena'",
+        f"{env}: DIGEST_TIME: expected a local time as HH:MM, 00:00 to 23:59, got '9.00'",
+    ]
+
+
 def test_env_file_and_environment(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text(f"BOT_TOKEN={TOKEN}\nADMIN_IDS=1, 2\nSTAFF_CHAT_ID=-1001\n")
@@ -62,6 +83,9 @@ def test_env_file_and_environment(tmp_path: Path) -> None:
         ({"STAFF_TOPICS": "unknown:5"}, "STAFF_TOPICS"),
         ({"SQLITE_SYNCHRONOUS": "OFF"}, "SQLITE_SYNCHRONOUS"),
         ({"MUNICIPALITY_FILE": "/nonexistent.toml"}, "MUNICIPALITY_FILE"),
+        ({"DIGEST_WEEKDAY": "mon"}, "DIGEST_WEEKDAY"),
+        ({"DIGEST_TIME": "24:00"}, "DIGEST_TIME"),
+        ({"DIGEST_TIME": "9"}, "DIGEST_TIME"),
     ],
 )
 def test_bad_values_name_the_key(environ: dict[str, str], key: str) -> None:

@@ -25,10 +25,19 @@ def _(message: str) -> str:
     return t("lv", message)
 
 
+async def subscribe_to_culture(user: FakeUser) -> None:
+    """Culture's meetings, and the weekly digest of them."""
+    await user.press(_("👥 Working-group meetings"))
+    await user.press(_("🔔 Subscriptions"))
+    await user.press(_("Kultūra"))
+    await user.press(_("🗓 Weekly digest: off"))
+
+
 async def resident_with_everything(tg: Harness) -> FakeUser:
-    """A resident with two proposals (phone, e-mail), a booking with a note, a stray message
-    and a draft."""
+    """A resident with two proposals (phone, e-mail), a booking with a note, a subscription to
+    a theme's meetings and its weekly digest, a stray message and a draft."""
     user = await tg.onboarded(NAME, last_name=SURNAME, phone_number=PHONE)
+    await subscribe_to_culture(user)
     await user.press(_("📝 Submit a proposal"))
     await user.press(MOBILITY["lv"])
     await user.send(PROPOSAL)
@@ -66,6 +75,8 @@ async def test_mydata_sends_everything_as_a_file(tg: Harness) -> None:
     assert booking["note"] == NOTE and booking["status"] == "requested"
     assert any(m["text"] == STRAY for m in data["message_log"])
     assert data["waitlist"] == []  # the section is there even when empty
+    assert [s["theme"] for s in data["meeting_subscriptions"]] == ["culture"]
+    assert data["weekly_digest"]["on_since"].startswith("2027-01-12")
 
 
 async def test_forget_leaves_no_byte_of_the_person(tg: Harness) -> None:
@@ -96,6 +107,8 @@ async def test_forget_leaves_no_byte_of_the_person(tg: Harness) -> None:
     assert await store.messages.conversation_with(user.id) == []
     assert await store.drafts.draft_of(user.id) is None
     assert await store.proposals.proposals_of(user.id, offset=0, limit=10) == []
+    assert await store.meetings.subscriptions_of(user.id) == set()
+    assert not await store.meetings.digest_on(user.id)
     # The proposals stay, anonymous, with their text; contact details gone.
     first = await store.proposals.proposal_by_reference("LIEP-2027-0001")
     assert first is not None and first.text == PROPOSAL
@@ -137,12 +150,16 @@ async def test_forget_can_be_called_off(tg: Harness) -> None:
 
 async def test_a_banned_resident_stays_banned_after_forget(tg: Harness) -> None:
     user = await tg.onboarded(NAME)
+    await subscribe_to_culture(user)
     await tg.store.residents.ban_resident(user.id, by=ADMIN_ID)
     await user.send("/forget")
     await user.press(_("🗑 Yes, delete my data"))
     assert await tg.store.residents.is_banned(user.id)
     resident = await tg.store.residents.resident(user.id)
     assert resident is not None and resident.language is None
+    # Their row stays for the ban, their subscriptions and weekly digest do not.
+    assert await tg.store.meetings.subscriptions_of(user.id) == set()
+    assert not await tg.store.meetings.digest_on(user.id)
 
 
 async def test_retention_after_the_notices_period(tg: Harness) -> None:

@@ -31,7 +31,8 @@ WHEN = (
 )
 SUBSCRIPTIONS = (
     "Press a theme to hear about its meetings here (✅ = subscribed), or “All themes”. "
-    "Press again to unsubscribe; /stop ends every subscription."
+    "Press again to unsubscribe. The weekly digest brings the coming week's meetings of these "
+    "themes in one message, once a week. /stop ends every subscription."
 )
 REPORT = (
     "✅ Broadcast #{id} finished: {sent} of {n} delivered, {failed} not delivered "

@@ -1,5 +1,5 @@
-"""The working-group meetings' SQL: the schedule, theme subscriptions, and broadcasts with their
-delivery ledger.
+"""The working-group meetings' SQL: the schedule, theme subscriptions, the weekly digest's
+readers, and broadcasts with their delivery ledger.
 
 A broadcast is confirmed in one write transaction that also writes its ledger: one outbox row
 per recipient (lane 1, keyed `broadcast:{id}:{resident}`), so the recipients are fixed before the
@@ -55,6 +55,25 @@ class Meeting:
     @property
     def is_cancelled(self) -> bool:
         return self.status == "cancelled"
+
+
+@dataclass(frozen=True)
+class DigestReader:
+    """A resident who asked for the weekly digest: their language and the themes they follow
+    (ALL_THEMES among them: every theme)."""
+
+    resident_id: int
+    language: str
+    themes: frozenset[str]
+
+    def follows(self, theme: str) -> bool:
+        return ALL_THEMES in self.themes or theme in self.themes
+
+
+def digest_key(week: str, resident_id: int) -> str:
+    """The outbox key of a resident's digest of one week (its first part): the week's digest is
+    enqueued for nobody who has this row already."""
+    return f"digest:{week}:{resident_id}"
 
 
 @dataclass(frozen=True)
@@ -286,7 +305,9 @@ class Meetings:
             )
 
     async def unsubscribe_all(self, resident_id: int) -> int:
+        """/stop: every subscription ends, and the weekly digest with them."""
         async with self.store._write() as db:
+            await db.execute("DELETE FROM meeting_digests WHERE resident_id = ?", (resident_id,))
             cursor = await db.execute(
                 "DELETE FROM meeting_subscriptions WHERE resident_id = ?", (resident_id,)
             )
@@ -299,6 +320,60 @@ class Meetings:
             (theme, ALL_THEMES),
         )
         return {row[0]: row[1] for row in rows}
+
+    # -- the weekly digest -------------------------------------------------------------------------
+
+    async def digest_on(self, resident_id: int) -> bool:
+        rows = await self.store._fetch(
+            "SELECT 1 FROM meeting_digests WHERE resident_id = ?", (resident_id,)
+        )
+        return bool(rows)
+
+    async def set_digest(self, resident_id: int, on: bool) -> None:
+        """Turns the resident's weekly digest on or off (a second press the same way: nothing)."""
+        async with self.store._write() as db:
+            if on:
+                await db.execute(
+                    "INSERT INTO meeting_digests (resident_id, created_at) VALUES (?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    (resident_id, to_text(self.store.clock())),
+                )
+            else:
+                await db.execute(
+                    "DELETE FROM meeting_digests WHERE resident_id = ?", (resident_id,)
+                )
+
+    async def starting_between(self, start: datetime, end: datetime) -> list[Meeting]:
+        """The scheduled (not cancelled) meetings starting from `start` until before `end`,
+        soonest first."""
+        rows = await self.store._fetch(
+            f"SELECT {_COLUMNS} FROM meetings WHERE status = 'scheduled'"
+            " AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, id",
+            (to_text(start), to_text(end)),
+        )
+        return [_meeting(row) for row in rows]
+
+    async def digest_readers(self, week: str) -> list[DigestReader]:
+        """Who gets the digest of `week`: residents who asked for it, follow at least one theme,
+        can be reached (not known to have blocked the bot), and have no digest of that week
+        queued or sent already."""
+        rows = await self.store._fetch(
+            f"SELECT r.user_id, {_LANGUAGE}, s.theme FROM meeting_digests d"
+            " JOIN residents r ON r.user_id = d.resident_id"
+            " JOIN meeting_subscriptions s ON s.resident_id = d.resident_id"
+            " WHERE r.unreachable_at IS NULL AND NOT EXISTS (SELECT 1 FROM outbox o"
+            " WHERE o.key = 'digest:' || ? || ':' || r.user_id) ORDER BY r.user_id",
+            (week,),
+        )
+        themes: dict[int, set[str]] = {}
+        languages: dict[int, str] = {}
+        for user_id, language, theme in rows:
+            themes.setdefault(user_id, set()).add(theme)
+            languages[user_id] = language
+        return [
+            DigestReader(user_id, languages[user_id], frozenset(followed))
+            for user_id, followed in themes.items()
+        ]
 
     # -- broadcasts --------------------------------------------------------------------------------
 

@@ -78,6 +78,41 @@ class Outbox:
             )
             return cursor.rowcount > 0
 
+    async def enqueue_many(
+        self,
+        messages: list[tuple[str, int, str, dict[str, Any]]],
+        *,
+        lane: int = 0,
+        purpose: dict[str, Any] | None = None,
+    ) -> int:
+        """Adds many messages — (key, chat_id, method, payload) each — in one trip, in `lane`
+        (1: bulk, after every notice); a key that exists adds nothing. Returns how many were
+        added."""
+        if not messages:
+            return 0
+        now = to_text(self.store.clock())
+        about = json.dumps(purpose) if purpose else None
+        self._exact = False
+        async with self.store._write() as db:
+            cursor = await db.executemany(
+                "INSERT INTO outbox (key, chat_id, method, payload, purpose, not_before,"
+                " created_at, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                [
+                    (
+                        key,
+                        chat_id,
+                        method,
+                        json.dumps(payload, ensure_ascii=False),
+                        about,
+                        now,
+                        now,
+                        lane,
+                    )
+                    for key, chat_id, method, payload in messages
+                ],
+            )
+            return cursor.rowcount  # summed over the rows (a key that exists: 0)
+
     async def due(self, now: datetime, limit: int = 100) -> list[Delivery]:
         """The oldest pending row of each chat, if it is due: one chat's messages go in order.
         Notices (lane 0) come before bulk rows (lane 1, broadcasts), so an answer or a booking

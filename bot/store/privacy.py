@@ -128,6 +128,14 @@ class Privacy:
             " WHERE resident_id = ? ORDER BY day",
             (user_id,),
         )
+        subscriptions = await fetch(
+            "SELECT theme, created_at FROM meeting_subscriptions WHERE resident_id = ?"
+            " ORDER BY theme",
+            (user_id,),
+        )
+        digest = await fetch(
+            "SELECT created_at FROM meeting_digests WHERE resident_id = ?", (user_id,)
+        )
         messages = []
         for row in await fetch(
             "SELECT at, direction, kind, text, details FROM message_log"
@@ -143,6 +151,9 @@ class Privacy:
             "draft": dict(drafts[0]) if drafts else None,
             "bookings": [dict(b) for b in bookings],
             "waitlist": [dict(w) for w in waitlist],
+            # '*' is a subscription to every theme.
+            "meeting_subscriptions": [dict(s) for s in subscriptions],
+            "weekly_digest": {"on_since": digest[0][0]} if digest else None,
             "message_log": messages,
         }
 
@@ -209,6 +220,10 @@ class Privacy:
                 "DELETE FROM message_log WHERE user_id = ?1 OR chat_id = ?1",
                 "DELETE FROM proposal_drafts WHERE resident_id = ?1",
                 "DELETE FROM waitlist WHERE resident_id = ?1",
+                # Consent to be written to ends (a banned resident's row stays, so the cascade
+                # from it would not take these).
+                "DELETE FROM meeting_subscriptions WHERE resident_id = ?1",
+                "DELETE FROM meeting_digests WHERE resident_id = ?1",
                 "DELETE FROM conversation_states WHERE json_extract(key, '$[0]') = ?1"
                 " OR json_extract(key, '$[1]') = ?1",
                 "DELETE FROM user_data WHERE user_id = ?1",
