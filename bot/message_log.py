@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
@@ -62,8 +62,8 @@ class LoggedRequest(BaseRequest):
     def __init__(self, inner: BaseRequest) -> None:
         self.inner = inner
         self.sink: OutboundSink | None = None
-        # Awaited before every message-sending call (the shared rate budget, bot/outbox.py).
-        self.before_send: Callable[[str], Awaitable[None]] | None = None
+        # Around every message-sending call: the shared rate budget (bot/outbox.py).
+        self.sending: Callable[[str], AbstractAsyncContextManager[None]] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -85,17 +85,22 @@ class LoggedRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self.before_send is not None and _sends_a_message(url.rsplit("/", 1)[-1].lower()):
-            await self.before_send(url.rsplit("/", 1)[-1])
-        code, payload = await self.inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
+        name = url.rsplit("/", 1)[-1]
+        budget = (
+            self.sending(name)
+            if self.sending is not None and _sends_a_message(name.lower())
+            else nullcontext()
         )
+        async with budget:
+            code, payload = await self.inner.do_request(
+                url,
+                method,
+                request_data,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+            )
         method = url.rsplit("/", 1)[-1].lower()
         if code == 400 and _already_done(method, payload):
             # Handling an update again after a crash repeats its calls: a press answered

@@ -19,7 +19,7 @@ import contextlib
 import contextvars
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,6 +78,7 @@ class Reservation:
     """A send the sender has picked but not yet made (it waits for its claim to commit)."""
 
     chat_id: int
+    direct: bool = False  # a handler's reply, not one of the outbox's own sends
     open: bool = True
 
 
@@ -87,10 +88,13 @@ class RateBudget:
     limit, so the outbox sends only what they leave of its rate — a broadcast slows down while
     residents are being answered instead of pushing both into 429s.
 
-    A picked row holds a reservation until its call is made, and the send is stamped with the
-    moment of the call (`use`), not of the pick: the claim's commit may wait behind residents'
-    updates, and a send stamped early would leave the window early too — the next batch would
-    then go while it is still in Telegram's last second, and earn 429s for everyone."""
+    Every send holds a reservation from when it is picked until Telegram has answered it, and is
+    then stamped with the moment of the answer (`use`). Telegram counts it somewhere in between,
+    so a send counted here from its answer on is counted for at least as long as Telegram
+    counts it: stamped at the pick instead (the claim's commit may wait behind residents'
+    updates) or at the start of the call (the trip there may take a while), it would leave this
+    window before Telegram's, the next batch would go while it is still in Telegram's last
+    second, and everyone would meet 429s."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -133,17 +137,20 @@ class RateBudget:
         oldest = min((sends[0] for sends in (own, direct) if sends), default=now)
         return oldest + timedelta(seconds=1)
 
-    def reserve(self, chat_id: int) -> Reservation:
+    def reserve(self, chat_id: int, *, direct: bool = False) -> Reservation:
         """Holds a place in the overall budget for a send about to be made to `chat_id`. (A
         batch holds one row per chat, so the chat's own limit needs no reservation.)"""
         self._reserved += 1
-        return Reservation(chat_id)
+        return Reservation(chat_id, direct)
 
     def use(self, reservation: Reservation, now: datetime) -> None:
-        """The reserved send is being made now."""
+        """Telegram has answered the reserved send (`now`)."""
         if reservation.open:
             self.cancel(reservation)
-            self.spend(reservation.chat_id, now)
+            if reservation.direct:
+                self.note_direct(now)
+            else:
+                self.spend(reservation.chat_id, now)
 
     def cancel(self, reservation: Reservation) -> None:
         """The reserved send was not made (no-op once used)."""
@@ -212,15 +219,21 @@ class OutboxSender:
         if finish_due:
             await self.deliver_due()
 
-    async def before_send(self, method: str) -> None:
-        """The transport is about to send a message (`method`). One of a handler's direct
-        replies (unless it is this sender's own call, counted already) waits while Telegram's
-        overall limit is used up, then takes its share of it."""
+    @contextlib.asynccontextmanager
+    async def sending(self, method: str) -> AsyncIterator[None]:
+        """Around the transport's call that sends a message (`method`). One of a handler's
+        direct replies (unless it is this sender's own call, counted already) waits while
+        Telegram's overall limit is used up, then takes its share of it until answered."""
         if _SENDING_FROM_OUTBOX.get():
+            yield
             return
         while (ready := self.budget.direct_ready_at(now := self.clock())) > now:
             await self.sleep((ready - now).total_seconds())
-        self.budget.note_direct(now)
+        held = self.budget.reserve(0, direct=True)
+        try:
+            yield
+        finally:
+            self.budget.use(held, self.clock())
 
     def wake(self) -> None:
         """Something was committed to the outbox: look at it now rather than later."""
@@ -351,12 +364,12 @@ class OutboxSender:
         if isinstance(markup := params.get("reply_markup"), dict):
             params["reply_markup"] = InlineKeyboardMarkup.de_json(markup, self.bot)
         method = getattr(self.bot, row.method)
-        self.budget.use(held, self.clock())
         token = _SENDING_FROM_OUTBOX.set(True)
         try:
             result: Message | bool = await method(chat_id=row.chat_id, **params)
         finally:
             _SENDING_FROM_OUTBOX.reset(token)
+            self.budget.use(held, self.clock())  # counted from Telegram's answer on
         return result
 
     async def _tell_staff_undelivered(self, row: Delivery) -> None:

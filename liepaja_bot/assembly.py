@@ -100,7 +100,7 @@ def build_application(
         staff_chat_id=settings.staff_chat_id,
         timezone=settings.timezone,
     )
-    outbound.before_send = app.outbox.before_send  # direct replies share the rate too
+    outbound.sending = app.outbox.sending  # direct replies share the rate too
     app.scheduler = Scheduler(app, store, clock)
     handlers.register(app)
     register_core_jobs(app)

@@ -25,17 +25,18 @@ def test_direct_replies_take_their_share_of_the_rate() -> None:
     assert budget.ready_at(6, later) == later  # the last second's sends are past
 
 
-def test_a_send_counts_from_when_it_was_made_not_when_it_was_picked() -> None:
-    """The claim of a batch may wait behind residents' updates: its sends then reach Telegram
-    later than they were picked, and must stay in the window that long."""
+def test_a_send_counts_from_telegrams_answer_not_from_when_it_was_picked() -> None:
+    """The claim of a batch may wait behind residents' updates, and the trip to Telegram takes
+    its time: Telegram counts a send somewhere before its answer, so it stays in the window
+    from the answer on."""
     budget = RateBudget(Limits(overall_per_second=5))
     held = [budget.reserve(chat) for chat in range(1, 6)]
     assert budget.ready_at(6, NOW) == NOW + timedelta(seconds=1)  # reserved counts already
-    made = NOW + timedelta(milliseconds=700)
+    answered = NOW + timedelta(milliseconds=700)
     for reservation in held:
-        budget.use(reservation, made)
+        budget.use(reservation, answered)
     a_second_after_the_pick = NOW + timedelta(seconds=1, milliseconds=100)
-    assert budget.ready_at(6, a_second_after_the_pick) == made + timedelta(seconds=1)
+    assert budget.ready_at(6, a_second_after_the_pick) == answered + timedelta(seconds=1)
 
 
 def test_a_reservation_never_used_gives_its_place_back() -> None:
