@@ -2,7 +2,6 @@
 file — and the broadcast engine: a confirmed broadcast's ledger is written by the store (one
 outbox row per subscriber, lane 1), the outbox sender delivers it under its budget, and a
 scheduled job edits one progress message in the staff chat every few seconds, then reports.
-An announcement (the office's own text, handlers/announce_desk.py) goes through the same engine.
 
 These take the application rather than a handler's context: the scheduler's jobs use them too.
 """
@@ -137,7 +136,7 @@ def broadcast_payloads(app: BotApplication, meeting: Meeting, kind: str) -> dict
     return payloads
 
 
-# -- announcements: the office's own text ---------------------------------------------------------
+# -- announcements: the office's own text (handlers/announce_desk.py), through the same engine ----
 
 # Above the text, so residents see at once who writes; below it, why they get it and how to stop.
 ANNOUNCEMENT_HEADING = N_("📢 Liepāja Development Office:")
