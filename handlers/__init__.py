@@ -20,6 +20,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import BotApplication
 from handlers import (
+    announce_desk,
     booking,
     booking_notices,
     bookings_desk,
@@ -70,6 +71,7 @@ def register(app: BotApplication) -> None:
             *submitting.handlers(),  # before onboarding: it takes `/start <theme>` deep links
             *booking.handlers(),
             *meetings_desk.handlers(),
+            *announce_desk.handlers(),
             *meetings.handlers(),
             *broadcast_desk.handlers(),
             *meetings_import.handlers(),

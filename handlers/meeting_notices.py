@@ -19,8 +19,9 @@ from bot.app import BotApplication, BotContext
 from bot.callbacks import Buttons
 from bot.config import LANGUAGES
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
-from bot.store.meetings import Broadcast, Meeting
+from bot.store.meetings import ANNOUNCEMENT, Announcement, Broadcast, Meeting
 from bot.store.schedule import Job
+from bot.text import MESSAGE_LIMIT
 from handlers.booking_notices import when
 
 RESIDENT_BUTTONS = Buttons("mt:", audience="resident")
@@ -135,6 +136,56 @@ def broadcast_payloads(app: BotApplication, meeting: Meeting, kind: str) -> dict
     return payloads
 
 
+# -- announcements: the office's own text (handlers/announce_desk.py), through the same engine ----
+
+# Above the text, so residents see at once who writes; below it, why they get it and how to stop.
+ANNOUNCEMENT_HEADING = N_("📢 Liepāja Development Office:")
+ANNOUNCEMENT_FOOTER = N_(
+    "You get this as a subscriber of the working groups' meetings. /stop ends every subscription."
+)
+
+
+def announcement_text(tr: Translator, text: str) -> str:
+    """An announcement as residents reading `tr`'s language see it (sent as plain text)."""
+    _ = tr.gettext
+    return f"{_(ANNOUNCEMENT_HEADING)}\n\n{text}\n\n{_(ANNOUNCEMENT_FOOTER)}"
+
+
+def telegram_length(text: str) -> int:
+    """A text's length as Telegram counts it against its limits: in UTF-16 code units (an emoji
+    outside the basic plane counts two), which is never less than Python's count."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def announcement_room(app: BotApplication) -> int:
+    """How long an announcement's text may be so that, with the heading and the footer of any
+    language around it, it fits in one message (the Latvian text is read in every language)."""
+    zone = app.settings.timezone
+    return MESSAGE_LIMIT - max(
+        telegram_length(announcement_text(translator(language, zone), "")) for language in LANGUAGES
+    )
+
+
+def announcement_payloads(app: BotApplication, announcement: Announcement) -> dict[str, Any]:
+    """The announcement in each language, as outbox payloads: plain text, no parse mode, so
+    whatever the office wrote (<, &, *) reaches residents as written."""
+    payloads: dict[str, Any] = {}
+    for language in LANGUAGES:
+        tr = translator(language, app.settings.timezone)
+        payloads[language] = {"text": announcement_text(tr, announcement.text(language))}
+    return payloads
+
+
+async def draft_payloads(app: BotApplication, draft: Broadcast) -> dict[str, Any] | None:
+    """What a draft broadcast says, by language: its announcement, or its meeting as it is now;
+    None if that is gone."""
+    if draft.kind == ANNOUNCEMENT:
+        announcement = await app.store.meetings.announcement(draft.id)
+        return announcement_payloads(app, announcement) if announcement else None
+    meeting = await app.store.meetings.meeting(draft.meeting_id) if draft.meeting_id else None
+    return broadcast_payloads(app, meeting, draft.kind) if meeting else None
+
+
 # -- the broadcast and its progress ---------------------------------------------------------------
 
 
@@ -148,12 +199,10 @@ async def start_broadcast(
     """Writes the broadcast's ledger (in the caller's transaction) and the progress message in
     `chat_id`; None if the draft is stale (sent already, or its meeting changed since)."""
     draft = await app.store.meetings.broadcast(broadcast_id)
-    meeting = await app.store.meetings.meeting(draft.meeting_id) if draft else None
-    if draft is None or meeting is None:
+    payloads = await draft_payloads(app, draft) if draft else None
+    if draft is None or payloads is None:
         return None
-    broadcast = await app.store.meetings.confirm_broadcast(
-        broadcast_id, by=by, payloads=broadcast_payloads(app, meeting, draft.kind)
-    )
+    broadcast = await app.store.meetings.confirm_broadcast(broadcast_id, by=by, payloads=payloads)
     if broadcast is None:
         return None
     tr = translator(STAFF_LANGUAGE, app.settings.timezone)

@@ -272,15 +272,15 @@ async def switch_digest(update: Update, context: BotContext) -> None:
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    """/stop: no more meeting notices, and how to come back."""
+    """/stop: no more meeting notices or announcements, and how to come back."""
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
     await context.store.meetings.unsubscribe_all(user.id)
     await message.reply_text(
         context.gettext(
-            "Done: you will get no more notices of working-group meetings, nor the weekly "
-            "digest. To subscribe again, open “👥 Working-group meetings” in the menu and press "
-            "“🔔 Subscriptions”."
+            "Done: you will get no more notices of working-group meetings, nor the office's "
+            "announcements to their subscribers, nor the weekly digest. To subscribe again, "
+            "open “👥 Working-group meetings” in the menu and press “🔔 Subscriptions”."
         ),
         reply_markup=main_menu(context),
     )

@@ -104,7 +104,9 @@ async def staff_help(update: Update, context: BotContext) -> None:
         "written. Status changes are sent to the resident too; “Not included” asks for a "
         "reason.\n\nRequests for the weekly reception arrive here with Confirm and Decline. "
         "Meetings of the working groups are created with /newmeeting or imported by sending "
-        "an .ics or .csv file here; publishing one offers to tell the theme's subscribers.\n\n"
+        "an .ics or .csv file here; publishing one offers to tell the theme's subscribers. "
+        "/announce writes to the subscribers in the office's own words — one theme's or all "
+        "of them — and shows it as they will read it before anything is sent.\n\n"
         "{commands}"
     ).format(commands=commands)
     if update.effective_message:

@@ -63,6 +63,7 @@ def test_every_staff_handler_goes_through_the_rights_check() -> None:
     from telegram.ext import ConversationHandler
 
     from handlers import (
+        announce_desk,
         bookings_desk,
         broadcast_desk,
         meetings_desk,
@@ -84,9 +85,10 @@ def test_every_staff_handler_goes_through_the_rights_check() -> None:
                 yield handler.callback
 
     modules = (staff_admin, triage, staff_desk, bookings_desk, broadcast_desk, meetings_desk)
-    modules += (meetings_import, stats_desk)
-    # Quitting a meeting draft is open to anyone: a specialist removed mid-draft is not stuck.
-    open_to_all = {"handlers.meetings_desk.quit_draft"}
+    modules += (meetings_import, stats_desk, announce_desk)
+    # Quitting a meeting draft or an announcement is open to anyone: a specialist removed
+    # mid-draft is not stuck.
+    open_to_all = {"handlers.meetings_desk.quit_draft", "handlers.announce_desk.quit_draft"}
     unguarded = {
         f"{module.__name__}.{callback.__name__}"
         for module in modules

@@ -1,5 +1,6 @@
 """The working-group meetings' SQL: the schedule, theme subscriptions, the weekly digest's
-readers, and broadcasts with their delivery ledger.
+readers, and broadcasts with their delivery ledger — about a meeting, or an announcement: the
+office's own text to one theme's subscribers or to all.
 
 A broadcast is confirmed in one write transaction that also writes its ledger: one outbox row
 per recipient (lane 1, keyed `broadcast:{id}:{resident}`), so the recipients are fixed before the
@@ -20,7 +21,8 @@ from bot.meetings_schedule import ImportedMeeting
 if TYPE_CHECKING:
     from bot.store import Store
 
-ALL_THEMES = "*"  # a subscription to every theme
+ALL_THEMES = "*"  # a subscription to every theme; as an announcement's audience: all subscribers
+ANNOUNCEMENT = "announcement"  # the kind of a broadcast that is the office's own text
 BULK_LANE = 1
 _COLUMNS = (
     "id, theme, starts_at, ends_at, place, description_lv, description_ru, description_en,"
@@ -79,14 +81,31 @@ def digest_key(week: str, resident_id: int) -> str:
 @dataclass(frozen=True)
 class Broadcast:
     id: int
-    meeting_id: int
-    kind: str  # published, changed, cancelled
-    meeting_version: int
+    meeting_id: int | None  # None for an announcement
+    kind: str  # published, changed, cancelled; or announcement
+    meeting_version: int | None
     status: str  # draft, sending, done, cancelled, dropped
     recipients: int
     created_by: int
     confirmed_at: datetime | None
     finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What an announcement says and to whom: a theme's slug, or ALL_THEMES (everyone subscribed
+    to any theme)."""
+
+    broadcast_id: int
+    audience: str
+    text_lv: str
+    text_ru: str | None
+    text_en: str | None
+
+    def text(self, language: str) -> str:
+        """In `language`, or in Latvian where that translation is missing."""
+        translated = {"ru": self.text_ru, "en": self.text_en}.get(language)
+        return translated or self.text_lv
 
 
 @dataclass(frozen=True)
@@ -314,10 +333,11 @@ class Meetings:
             return cursor.rowcount
 
     async def recipients_by_language(self, theme: str) -> dict[str, int]:
-        """Who a broadcast about `theme` would reach now, by language (blocked residents not)."""
+        """Who a broadcast about `theme` would reach now, by language (blocked residents not);
+        ALL_THEMES: everyone subscribed to any theme (an announcement to all)."""
+        recipient, params = _recipients(theme)
         rows = await self.store._fetch(
-            f"SELECT {_LANGUAGE}, COUNT(*) FROM residents r WHERE {_RECIPIENT} GROUP BY 1",
-            (theme, ALL_THEMES),
+            f"SELECT {_LANGUAGE}, COUNT(*) FROM residents r WHERE {recipient} GROUP BY 1", params
         )
         return {row[0]: row[1] for row in rows}
 
@@ -396,28 +416,62 @@ class Meetings:
         assert broadcast is not None
         return broadcast
 
+    async def offer_announcement(
+        self, audience: str, texts: dict[str, str | None], *, by: int
+    ) -> Broadcast:
+        """A draft announcement to `audience` (a theme's slug, or ALL_THEMES) with its texts by
+        language (Latvian required); staff confirm it (confirm_broadcast) or not (drop_draft)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO broadcasts (kind, audience, text_lv, text_ru, text_en, created_by,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ANNOUNCEMENT,
+                    audience,
+                    texts["lv"],
+                    texts.get("ru"),
+                    texts.get("en"),
+                    by,
+                    to_text(self.store.clock()),
+                ),
+            )
+            broadcast_id = int(cursor.lastrowid or 0)
+        broadcast = await self.broadcast(broadcast_id)
+        assert broadcast is not None
+        return broadcast
+
+    async def announcement(self, broadcast_id: int) -> Announcement | None:
+        """What an announcement says and to whom; None if the broadcast is about a meeting."""
+        rows = await self.store._fetch(
+            "SELECT id, audience, text_lv, text_ru, text_en FROM broadcasts"
+            " WHERE id = ? AND kind = ?",
+            (broadcast_id, ANNOUNCEMENT),
+        )
+        return Announcement(*rows[0]) if rows else None
+
     async def confirm_broadcast(
         self, broadcast_id: int, *, by: int, payloads: dict[str, dict[str, Any]]
     ) -> Broadcast | None:
         """Starts a draft broadcast: its ledger — an outbox row for every subscriber who can be
         reached, in their language (`payloads` by language) — is written here, in this
-        transaction. None if it is no draft any more, or its meeting changed since."""
+        transaction. None if it is no draft any more, or its meeting changed since (an
+        announcement has no meeting to change)."""
         now = to_text(self.store.clock())
         async with self.store._write() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET status = 'sending', confirmed_by = ?, confirmed_at = ?"
-                " WHERE id = ? AND status = 'draft' AND meeting_version ="
-                " (SELECT version FROM meetings WHERE id = broadcasts.meeting_id)",
+                " WHERE id = ? AND status = 'draft' AND (meeting_id IS NULL OR meeting_version ="
+                " (SELECT version FROM meetings WHERE id = broadcasts.meeting_id))",
                 (by, now, broadcast_id),
             )
             if cursor.rowcount == 0:
                 return None
             rows = await self.store._fetch(
-                "SELECT m.theme FROM broadcasts b JOIN meetings m ON m.id = b.meeting_id"
-                " WHERE b.id = ?",
+                "SELECT COALESCE(b.audience, m.theme) FROM broadcasts b"
+                " LEFT JOIN meetings m ON m.id = b.meeting_id WHERE b.id = ?",
                 (broadcast_id,),
             )
-            theme = rows[0][0]
+            recipient, params = _recipients(rows[0][0])
             text = {language: json.dumps(p, ensure_ascii=False) for language, p in payloads.items()}
             self.store.outbox.rows_added_elsewhere()
             cursor = await db.execute(
@@ -426,7 +480,7 @@ class Meetings:
                 f" SELECT 'broadcast:' || ? || ':' || r.user_id, r.user_id, 'send_message',"
                 f" CASE {_LANGUAGE} WHEN 'ru' THEN ? WHEN 'en' THEN ? ELSE ? END,"
                 " ?, ?, ?, ?, ? FROM residents r"
-                f" WHERE {_RECIPIENT} ORDER BY r.user_id ON CONFLICT (key) DO NOTHING",
+                f" WHERE {recipient} ORDER BY r.user_id ON CONFLICT (key) DO NOTHING",
                 (
                     broadcast_id,
                     text["ru"],
@@ -437,8 +491,7 @@ class Meetings:
                     now,
                     BULK_LANE,
                     broadcast_id,
-                    theme,
-                    ALL_THEMES,
+                    *params,
                 ),
             )
             await db.execute(
@@ -500,6 +553,18 @@ _RECIPIENT = (
     "r.unreachable_at IS NULL AND r.user_id IN"
     " (SELECT resident_id FROM meeting_subscriptions WHERE theme IN (?, ?))"
 )
+# An announcement to all: subscribed to any theme (or to all), and not known to have blocked it.
+_ANY_SUBSCRIBER = (
+    "r.unreachable_at IS NULL AND r.user_id IN (SELECT resident_id FROM meeting_subscriptions)"
+)
+
+
+def _recipients(audience: str) -> tuple[str, tuple[str, ...]]:
+    """The condition on `residents r` of a broadcast's recipients, and its parameters: a theme's
+    subscribers (with those of all themes), or for ALL_THEMES everyone subscribed."""
+    if audience == ALL_THEMES:
+        return _ANY_SUBSCRIBER, ()
+    return _RECIPIENT, (audience, ALL_THEMES)
 
 
 def _meeting(row: Any) -> Meeting:
