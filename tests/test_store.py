@@ -315,3 +315,46 @@ async def test_retention_removes_a_finished_booking_its_waitlist_entry_points_at
     )
     assert retained.bookings == 1
     assert await store._fetch("SELECT * FROM waitlist") == []
+
+
+async def test_a_broadcast_under_way_survives_the_pause_migration(tmp_path: Path) -> None:
+    """0012 rebuilds `outbox` and `broadcasts` (their CHECKs learn 'held' and 'paused'): a
+    broadcast confirmed on the older schema keeps its ledger, and can be paused after it."""
+    old_set = tmp_path / "old-migrations"
+    old_set.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0012":
+            shutil.copy(migration, old_set / migration.name)
+    path = tmp_path / "db.sqlite3"
+    old = Store(path, clock=lambda: NOW)
+    await old.open(migrations_dir=old_set)
+    for resident in (41, 42, 43):
+        await old.residents.set_language(resident, "lv")
+        await old.meetings.subscribe(resident, "culture")
+    meeting = await old.meetings.create(
+        theme="culture",
+        starts_at=datetime(2027, 2, 3, 15, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 2, 3, 17, 0, tzinfo=UTC),
+        place=None,
+        descriptions={"lv": "Kultūra"},
+        by=1,
+    )
+    draft = await old.meetings.offer_broadcast(meeting, "published", by=1)
+    payload = {"text": "Sanāksme"}
+    payloads = {"lv": payload, "ru": payload, "en": payload}
+    assert await old.meetings.confirm_broadcast(draft.id, by=1, payloads=payloads) is not None
+    await old.close()
+
+    new = Store(path, clock=lambda: NOW)
+    await new.open()
+    try:
+        assert (await new.meetings.progress(draft.id)).left == 3
+        assert await new.outbox.deliveries_to(42) == [(f"broadcast:{draft.id}:42", "pending")]
+        assert await new.meetings.pause_broadcast(draft.id) == 3
+        broadcast = await new.meetings.broadcast(draft.id)
+        assert broadcast is not None and broadcast.status == "paused"
+        assert await new.outbox.due(NOW) == []
+        assert await new.meetings.resume_broadcast(draft.id) == 3
+        assert len(await new.outbox.due(NOW)) == 3
+    finally:
+        await new.close()
