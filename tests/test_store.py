@@ -328,21 +328,7 @@ async def test_a_broadcast_under_way_survives_the_pause_migration(tmp_path: Path
     path = tmp_path / "db.sqlite3"
     old = Store(path, clock=lambda: NOW)
     await old.open(migrations_dir=old_set)
-    for resident in (41, 42, 43):
-        await old.residents.set_language(resident, "lv")
-        await old.meetings.subscribe(resident, "culture")
-    meeting = await old.meetings.create(
-        theme="culture",
-        starts_at=datetime(2027, 2, 3, 15, 30, tzinfo=UTC),
-        ends_at=datetime(2027, 2, 3, 17, 0, tzinfo=UTC),
-        place=None,
-        descriptions={"lv": "Kultūra"},
-        by=1,
-    )
-    draft = await old.meetings.offer_broadcast(meeting, "published", by=1)
-    payload = {"text": "Sanāksme"}
-    payloads = {"lv": payload, "ru": payload, "en": payload}
-    assert await old.meetings.confirm_broadcast(draft.id, by=1, payloads=payloads) is not None
+    draft = await confirmed_broadcast(old, [41, 42, 43])
     await old.close()
 
     new = Store(path, clock=lambda: NOW)
@@ -358,3 +344,44 @@ async def test_a_broadcast_under_way_survives_the_pause_migration(tmp_path: Path
         assert len(await new.outbox.due(NOW)) == 3
     finally:
         await new.close()
+
+
+async def confirmed_broadcast(store: Store, residents: list[int]):
+    """A culture meeting's broadcast to these residents, confirmed: its ledger written."""
+    for resident in residents:
+        await store.residents.set_language(resident, "lv")
+        await store.meetings.subscribe(resident, "culture")
+    meeting = await store.meetings.create(
+        theme="culture",
+        starts_at=datetime(2027, 2, 3, 15, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 2, 3, 17, 0, tzinfo=UTC),
+        place=None,
+        descriptions={"lv": "Kultūra"},
+        by=1,
+    )
+    draft = await store.meetings.offer_broadcast(meeting, "published", by=1)
+    payload = {"text": "Sanāksme"}
+    payloads = {"lv": payload, "ru": payload, "en": payload}
+    assert await store.meetings.confirm_broadcast(draft.id, by=1, payloads=payloads) is not None
+    return draft
+
+
+async def test_a_copy_in_flight_at_a_pause_or_a_stop_is_not_sent_after_it(store: Store) -> None:
+    """A copy being sent when staff pause (or stop) may meet a 429 or a network error: it then
+    goes where the rest of its broadcast went — held, or not sent — not back to pending."""
+    first = await confirmed_broadcast(store, [41])
+    [in_flight] = await store.outbox.due(NOW)
+    await store.outbox.claim([in_flight.id])
+    assert await store.meetings.pause_broadcast(first.id) == 0  # nothing pending but this one
+    await store.outbox.retry_later(in_flight.id, NOW, "429: retry after 3 s")
+    assert await store.outbox.deliveries_to(41) == [(in_flight.key, "held")]
+    assert await store.meetings.resume_broadcast(first.id) == 1
+    [again] = await store.outbox.due(NOW)
+    assert again.id == in_flight.id
+
+    await store.outbox.claim([again.id])
+    await store.meetings.stop_broadcast(first.id)
+    await store.outbox.retry_later(again.id, NOW, "network error")
+    assert await store.outbox.deliveries_to(41) == [(again.key, "failed")]
+    assert (await store.meetings.report(first.id)).stopped == 1
+    assert await store.outbox.due(NOW) == []
