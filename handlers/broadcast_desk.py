@@ -88,7 +88,7 @@ async def stop_broadcast(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     broadcast = await context.store.meetings.broadcast(button_id(context))
-    if broadcast is None or broadcast.status not in ("sending", "paused"):
+    if broadcast is None or broadcast.status != "sending":
         await over_already(update, context)
         return
     stopped = await context.store.meetings.stop_broadcast(broadcast.id)
@@ -105,7 +105,7 @@ async def pause(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     broadcast = await context.store.meetings.broadcast(button_id(context))
-    if broadcast is not None and broadcast.status == "paused":
+    if broadcast is not None and broadcast.paused:
         await query.answer(context.gettext("It is paused already."))
         return
     held = await context.store.meetings.pause_broadcast(button_id(context))
@@ -122,7 +122,7 @@ async def resume(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     broadcast = await context.store.meetings.broadcast(button_id(context))
-    if broadcast is not None and broadcast.status == "sending":
+    if broadcast is not None and broadcast.status == "sending" and not broadcast.paused:
         await query.answer(context.gettext("It is being sent already."))
         return
     waiting = await context.store.meetings.resume_broadcast(button_id(context))

@@ -181,7 +181,7 @@ async def start_broadcast(
             "broadcast_id": broadcast.id,
             "chat_id": chat_id,
             "tick": 1,
-            "shown": [text, broadcast.status],
+            "shown": [text, broadcast.status, broadcast.paused],
         },
     )
     return broadcast
@@ -210,7 +210,7 @@ def progress_text(
 
 def progress_buttons(tr: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
     """Pause (Resume while paused) and Stop, under the progress message."""
-    paused = broadcast.status == "paused"
+    paused = broadcast.paused
     action, label = ("resume", N_("▶️ Resume")) if paused else ("pause", N_("⏸ Pause"))
     pause_or_resume = InlineKeyboardButton(
         tr.gettext(label), callback_data=STAFF_BUTTONS.data(action, broadcast.id)
@@ -228,7 +228,7 @@ def progress_message(
 ) -> str:
     """The counts, then that it is paused, or about how long the rest will take."""
     lines = [progress_text(app, tr, broadcast, progress.left, progress.sent, progress.failed)]
-    if progress.left and broadcast.status == "paused":
+    if progress.left and broadcast.paused:
         lines.append(tr.gettext("⏸ Paused: nothing more goes out until Resume is pressed."))
     elif progress.left and left_for is not None:
         lines.append(tr.gettext("⏳ About {duration} left").format(duration=tr.duration(left_for)))
@@ -291,7 +291,7 @@ async def run_progress(app: BotApplication, job: Job) -> None:
     left, the final report. Plans itself again while the broadcast runs or is paused: every
     few seconds, or once a minute while a pause holds everything."""
     broadcast = await app.store.meetings.broadcast(int(job.payload["broadcast_id"]))
-    if broadcast is None or broadcast.status not in ("sending", "paused", "cancelled"):
+    if broadcast is None or broadcast.status not in ("sending", "cancelled"):
         return
     chat_id, tick = int(job.payload["chat_id"]), int(job.payload["tick"])
     tr = translator(STAFF_LANGUAGE, app.settings.timezone)
@@ -301,10 +301,10 @@ async def run_progress(app: BotApplication, job: Job) -> None:
     if progress.finished or stopped:
         await finish_progress(app, tr, broadcast, progress, chat_id, tick)
         return
-    running = broadcast.status == "sending"
+    running = broadcast.status == "sending" and not broadcast.paused
     left_for = await time_left(app, broadcast, progress) if running else None
     text = progress_message(app, tr, broadcast, progress, left_for)
-    shown = [text, broadcast.status]
+    shown = [text, broadcast.status, broadcast.paused]
     if shown != job.payload.get("shown"):
         payload: dict[str, Any] = {
             "text": text,
@@ -315,7 +315,7 @@ async def run_progress(app: BotApplication, job: Job) -> None:
         await app.store.outbox.enqueue(
             f"broadcast:{broadcast.id}:progress:{tick}", chat_id, "edit_message_text", payload
         )
-    idle = broadcast.status == "paused" and not progress.sending
+    idle = broadcast.paused and not progress.sending
     await app.store.schedule.plan(
         f"broadcast:{broadcast.id}:tick:{tick + 1}",
         PROGRESS,

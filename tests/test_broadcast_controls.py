@@ -107,7 +107,7 @@ async def test_pause_holds_the_rest_and_resume_sends_each_their_one_copy(tg: Har
     )
     assert progress.buttons == [[RESUME, STOP]]
     broadcast = await tg.store.meetings.broadcast(1)
-    assert broadcast is not None and broadcast.status == "paused"
+    assert broadcast is not None and broadcast.paused
 
     # Ten minutes pass: nobody else gets it, and the message is not edited for nothing.
     edits = len(progress.edits)
@@ -141,7 +141,7 @@ async def test_a_pause_outlasts_a_crash_and_resume_then_finishes_it(tg: Harness)
     await run_for(tg, 120)
     assert copies(residents) == reached  # still held after the restart
     broadcast = await tg.store.meetings.broadcast(1)
-    assert broadcast is not None and broadcast.status == "paused"
+    assert broadcast is not None and broadcast.paused
     assert PAUSED in (progress.text or "") and progress.buttons == [[RESUME, STOP]]
 
     await specialist(tg).press(RESUME, message=progress)

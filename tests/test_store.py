@@ -318,30 +318,49 @@ async def test_retention_removes_a_finished_booking_its_waitlist_entry_points_at
 
 
 async def test_a_broadcast_under_way_survives_the_pause_migration(tmp_path: Path) -> None:
-    """0012 rebuilds `outbox` and `broadcasts` (their CHECKs learn 'held' and 'paused'): a
-    broadcast confirmed on the older schema keeps its ledger, and can be paused after it."""
+    """0013 rebuilds `outbox` (its CHECK learns 'held') and adds the pause to `broadcasts`: a
+    broadcast confirmed on the older schema keeps its ledger, and can be paused after it. (The
+    older rows are written in SQL: today's code reads columns the older schema lacks.)"""
     old_set = tmp_path / "old-migrations"
     old_set.mkdir()
     for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if migration.name < "0012":
+        if migration.name < "0013":
             shutil.copy(migration, old_set / migration.name)
     path = tmp_path / "db.sqlite3"
     old = Store(path, clock=lambda: NOW)
     await old.open(migrations_dir=old_set)
-    draft = await confirmed_broadcast(old, [41, 42, 43])
+    now = NOW.isoformat()
+    await old.db.execute(
+        "INSERT INTO meetings (id, theme, starts_at, ends_at, description_lv, created_at,"
+        " updated_at) VALUES (1, 'culture', ?, ?, 'Kultūra', ?, ?)",
+        (now, now, now, now),
+    )
+    await old.db.execute(
+        "INSERT INTO broadcasts (id, meeting_id, kind, meeting_version, status, recipients,"
+        " created_by, created_at, confirmed_at) VALUES (7, 1, 'published', 1, 'sending', 3, 1,"
+        " ?, ?)",
+        (now, now),
+    )
+    for resident, status in ((41, "sent"), (42, "pending"), (43, "pending")):
+        await old.db.execute(
+            "INSERT INTO outbox (key, chat_id, method, payload, status, not_before, created_at,"
+            " lane, broadcast_id) VALUES (?, ?, 'send_message', '{}', ?, ?, ?, 1, 7)",
+            (f"broadcast:7:{resident}", resident, status, now, now),
+        )
+    await old.db.commit()
     await old.close()
 
     new = Store(path, clock=lambda: NOW)
     await new.open()
     try:
-        assert (await new.meetings.progress(draft.id)).left == 3
-        assert await new.outbox.deliveries_to(42) == [(f"broadcast:{draft.id}:42", "pending")]
-        assert await new.meetings.pause_broadcast(draft.id) == 3
-        broadcast = await new.meetings.broadcast(draft.id)
-        assert broadcast is not None and broadcast.status == "paused"
+        assert (await new.meetings.progress(7)).left == 2
+        assert await new.outbox.deliveries_to(42) == [("broadcast:7:42", "pending")]
+        assert await new.meetings.pause_broadcast(7) == 2
+        broadcast = await new.meetings.broadcast(7)
+        assert broadcast is not None and broadcast.paused and broadcast.status == "sending"
         assert await new.outbox.due(NOW) == []
-        assert await new.meetings.resume_broadcast(draft.id) == 3
-        assert len(await new.outbox.due(NOW)) == 3
+        assert await new.meetings.resume_broadcast(7) == 2
+        assert len(await new.outbox.due(NOW)) == 2
     finally:
         await new.close()
 

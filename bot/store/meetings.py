@@ -5,8 +5,9 @@ A broadcast is confirmed in one write transaction that also writes its ledger: o
 per recipient (lane 1, keyed `broadcast:{id}:{resident}`), so the recipients are fixed before the
 first send, a confirm pressed twice adds nobody twice, and a restart resumes from the rows still
 pending. Progress is counted over those rows. A pause holds the rows not sent yet (outbox status
-'held', which the sender never picks) with the broadcast 'paused', so it outlasts a restart; a
-resume makes them pending again, a stop settles them as not sent.
+'held', which the sender never picks) and marks the broadcast paused (`paused_at`; it is still
+'sending'), so it outlasts a restart; a resume makes them pending again, a stop settles them as
+not sent.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _COLUMNS = (
 )
 _BROADCAST_COLUMNS = (
     "id, meeting_id, kind, meeting_version, status, recipients, created_by, confirmed_at,"
-    " finished_at"
+    " finished_at, paused_at"
 )
 
 
@@ -85,11 +86,16 @@ class Broadcast:
     meeting_id: int
     kind: str  # published, changed, cancelled
     meeting_version: int
-    status: str  # draft, sending, paused, done, cancelled, dropped
+    status: str  # draft, sending, done, cancelled, dropped
     recipients: int
     created_by: int
     confirmed_at: datetime | None
     finished_at: datetime | None
+    paused_at: datetime | None = None  # set while a sending broadcast is paused
+
+    @property
+    def paused(self) -> bool:
+        return self.status == "sending" and self.paused_at is not None
 
 
 @dataclass(frozen=True)
@@ -525,7 +531,7 @@ class Meetings:
         async with self.store._write() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?"
-                " AND status IN ('sending', 'paused')",
+                " AND status = 'sending'",
                 (to_text(self.store.clock()), broadcast_id),
             )
             return cursor.rowcount > 0
@@ -537,7 +543,7 @@ class Meetings:
         async with self.store._write() as db:
             cursor = await db.execute(
                 "UPDATE broadcasts SET status = 'cancelled', finished_at = ? WHERE id = ?"
-                " AND status IN ('sending', 'paused')",
+                " AND status = 'sending'",
                 (now, broadcast_id),
             )
             if cursor.rowcount == 0:
@@ -556,8 +562,9 @@ class Meetings:
         sending (paused already, finished, stopped)."""
         async with self.store._write() as db:
             cursor = await db.execute(
-                "UPDATE broadcasts SET status = 'paused' WHERE id = ? AND status = 'sending'",
-                (broadcast_id,),
+                "UPDATE broadcasts SET paused_at = ? WHERE id = ? AND status = 'sending'"
+                " AND paused_at IS NULL",
+                (to_text(self.store.clock()), broadcast_id),
             )
             if cursor.rowcount == 0:
                 return None
@@ -573,8 +580,8 @@ class Meetings:
         are; None if it was not paused (running already, finished, stopped)."""
         async with self.store._write() as db:
             cursor = await db.execute(
-                "UPDATE broadcasts SET status = 'sending', resumed_at = ? WHERE id = ?"
-                " AND status = 'paused'",
+                "UPDATE broadcasts SET paused_at = NULL, resumed_at = ? WHERE id = ?"
+                " AND status = 'sending' AND paused_at IS NOT NULL",
                 (to_text(self.store.clock()), broadcast_id),
             )
             if cursor.rowcount == 0:
@@ -632,4 +639,5 @@ def _broadcast(row: Any) -> Broadcast:
         created_by=row[6],
         confirmed_at=from_text(row[7]) if row[7] else None,
         finished_at=from_text(row[8]) if row[8] else None,
+        paused_at=from_text(row[9]) if row[9] else None,
     )

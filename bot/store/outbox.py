@@ -197,7 +197,11 @@ class Outbox:
         broadcast that was paused or stopped while it was being sent goes where the rest of it
         went instead: held, or not sent."""
         self._exact = False
-        broadcast = "(SELECT b.status FROM broadcasts b WHERE b.id = outbox.broadcast_id)"
+        broadcast = (
+            "(SELECT CASE WHEN b.status = 'cancelled' THEN 'cancelled' WHEN b.status = 'sending'"
+            " AND b.paused_at IS NOT NULL THEN 'paused' END FROM broadcasts b"
+            " WHERE b.id = outbox.broadcast_id)"
+        )
         async with self.store._write() as db:
             await db.execute(
                 f"UPDATE outbox SET status = CASE {broadcast} WHEN 'paused' THEN 'held'"
