@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_skeleton, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -86,6 +86,11 @@ class Translator:
         if isinstance(day, dt.datetime):
             day = day.astimezone(self.timezone).date()
         return format_skeleton(skeleton, day, locale=self.locale)
+
+    def duration(self, length: dt.timedelta) -> str:
+        """A length of time as people say it, rounded to its largest unit: '6 minūtes',
+        '34 секунды', '1 hour'."""
+        return format_timedelta(length, locale=self.locale)
 
 
 def translator(language: str | None, timezone: ZoneInfo) -> Translator:

@@ -1,7 +1,10 @@
 """Broadcasting a meeting to its theme's subscribers, the office's side: after a meeting is
 published, changed or cancelled, a preview as residents will read it and who it would reach,
 then an explicit "Send" (which writes the delivery ledger: handlers/meeting_notices.py) or
-"Don't send"; "Stop" on the progress message stops what is not sent yet.
+"Don't send"; on the progress message "Pause" holds what is not sent yet, "Resume" sends it
+after all, and "Stop" (paused or not) settles it as not sent. Each press is answered with a
+toast and shown on the progress message by bringing its job forward; a press on a broadcast
+that has finished or was stopped changes nothing and says so.
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ from bot.auth import staff_only
 from bot.callbacks import button_id
 from bot.i18n import STAFF_LANGUAGE, translator
 from bot.store.meetings import Meeting
-from handlers.meeting_notices import STAFF_BUTTONS, keyboard, meeting_text, say, start_broadcast
+from handlers.meeting_notices import (
+    STAFF_BUTTONS,
+    keyboard,
+    meeting_text,
+    say,
+    show_progress_now,
+    start_broadcast,
+)
 
 BUTTONS = STAFF_BUTTONS
 
@@ -74,15 +84,71 @@ async def drop(update: Update, context: BotContext) -> None:
 
 @staff_only
 async def stop_broadcast(update: Update, context: BotContext) -> None:
+    """Settles what a broadcast has not sent (paused or not) as not sent; the report follows."""
     query = update.callback_query
     assert query is not None
-    stopped = await context.store.meetings.stop_broadcast(button_id(context))
+    broadcast = await context.store.meetings.broadcast(button_id(context))
+    if broadcast is None or broadcast.status != "sending":
+        await over_already(update, context)
+        return
+    stopped = await context.store.meetings.stop_broadcast(broadcast.id)
+    await show_progress_now(context.app, broadcast.id)
     await query.answer(
         context.gettext("Stopped: {n} messages will not be sent.").format(n=stopped),
         show_alert=True,
     )
 
 
+@staff_only
+async def pause(update: Update, context: BotContext) -> None:
+    """Holds what a sending broadcast has not sent yet, until Resume (a restart keeps it so)."""
+    query = update.callback_query
+    assert query is not None
+    broadcast = await context.store.meetings.broadcast(button_id(context))
+    if broadcast is not None and broadcast.paused:
+        await query.answer(context.gettext("It is paused already."))
+        return
+    held = await context.store.meetings.pause_broadcast(button_id(context))
+    if held is None:
+        await over_already(update, context)
+        return
+    await show_progress_now(context.app, button_id(context))
+    await query.answer(context.gettext("Paused. Waiting: {n}").format(n=held))
+
+
+@staff_only
+async def resume(update: Update, context: BotContext) -> None:
+    """Sends a paused broadcast's held copies after all."""
+    query = update.callback_query
+    assert query is not None
+    broadcast = await context.store.meetings.broadcast(button_id(context))
+    if broadcast is not None and broadcast.status == "sending" and not broadcast.paused:
+        await query.answer(context.gettext("It is being sent already."))
+        return
+    waiting = await context.store.meetings.resume_broadcast(button_id(context))
+    if waiting is None:
+        await over_already(update, context)
+        return
+    await show_progress_now(context.app, button_id(context))
+    await query.answer(context.gettext("Resumed. To send: {n}").format(n=waiting))
+
+
+async def over_already(update: Update, context: BotContext) -> None:
+    """A press on a broadcast that has finished or was stopped (a stale message)."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(
+        context.gettext("This broadcast has finished or was stopped: there is nothing to change."),
+        show_alert=True,
+    )
+
+
 def handlers() -> list[BaseHandler]:
     on = BUTTONS.on
-    return [on("send:{id}", send), on("drop:{id}", drop), on("stop:{id}", stop_broadcast)]
+    return [
+        on("send:{id}", send),
+        on("drop:{id}", drop),
+        on("stop:{id}", stop_broadcast),
+        on("pause:{id}", pause),
+        on("resume:{id}", resume),
+    ]

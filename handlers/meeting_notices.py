@@ -1,7 +1,10 @@
 """What is said about a working-group meeting — its text in a reader's language, its calendar
 file — and the broadcast engine: a confirmed broadcast's ledger is written by the store (one
 outbox row per subscriber, lane 1), the outbox sender delivers it under its budget, and a
-scheduled job edits one progress message in the staff chat every few seconds, then reports.
+scheduled job edits one progress message in the staff chat every few seconds (sent, failed,
+left, the time remaining; or that it is paused), then reports what became of every copy. Pause,
+Resume and Stop sit on that message (handlers/broadcast_desk.py); every edit of it is that job's,
+so the message's edits reach Telegram in the order they were made.
 
 These take the application rather than a handler's context: the scheduler's jobs use them too.
 """
@@ -19,15 +22,26 @@ from bot.app import BotApplication, BotContext
 from bot.callbacks import Buttons
 from bot.config import LANGUAGES
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
-from bot.store.meetings import ANNOUNCEMENT, Announcement, Broadcast, Meeting
+from bot.store.meetings import (
+    ANNOUNCEMENT,
+    Announcement,
+    Broadcast,
+    BroadcastReport,
+    Meeting,
+    Progress,
+)
 from bot.store.schedule import Job
-from bot.text import MESSAGE_LIMIT
+from bot.text import MESSAGE_LIMIT, shorten
 from handlers.booking_notices import when
 
 RESIDENT_BUTTONS = Buttons("mt:", audience="resident")
 STAFF_BUTTONS = Buttons("md:", audience="staff")
 PROGRESS = "broadcast_progress"
 PROGRESS_EVERY = timedelta(seconds=6)  # one edit in 6 s: 10 a minute, half a group's budget
+# While a pause holds everything, nothing changes: a look a minute (and no edit unless something
+# did) keeps the job alive for Resume to bring forward.
+PAUSED_EVERY = timedelta(seconds=60)
+OBSERVED_AFTER = timedelta(seconds=5)  # a pace measured over less than this says little
 
 HEADINGS = {
     "published": N_("👥 Working-group meeting: {theme}"),
@@ -206,20 +220,24 @@ async def start_broadcast(
     if broadcast is None:
         return None
     tr = translator(STAFF_LANGUAGE, app.settings.timezone)
+    progress = Progress(sent=0, failed=0, left=broadcast.recipients)
+    text = progress_message(app, tr, broadcast, progress, await time_left(app, broadcast, progress))
     await app.store.outbox.enqueue(
         progress_key(broadcast),
         chat_id,
         "send_message",
-        {
-            "text": progress_text(app, tr, broadcast, broadcast.recipients, 0, 0),
-            "reply_markup": stop_button(tr, broadcast).to_dict(),
-        },
+        {"text": text, "reply_markup": progress_buttons(tr, broadcast).to_dict()},
     )
     await app.store.schedule.plan(
         f"broadcast:{broadcast.id}:tick:1",
         PROGRESS,
         app.clock() + PROGRESS_EVERY,
-        {"broadcast_id": broadcast.id, "chat_id": chat_id, "tick": 1},
+        {
+            "broadcast_id": broadcast.id,
+            "chat_id": chat_id,
+            "tick": 1,
+            "shown": [text, broadcast.status, broadcast.paused],
+        },
     )
     return broadcast
 
@@ -245,44 +263,147 @@ def progress_text(
     ).format(id=broadcast.id, n=broadcast.recipients, sent=sent, failed=failed, left=left)
 
 
+def progress_buttons(tr: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
+    """Pause (Resume while paused) and Stop, under the progress message."""
+    paused = broadcast.paused
+    action, label = ("resume", N_("▶️ Resume")) if paused else ("pause", N_("⏸ Pause"))
+    pause_or_resume = InlineKeyboardButton(
+        tr.gettext(label), callback_data=STAFF_BUTTONS.data(action, broadcast.id)
+    )
+    stop = stop_button(tr, broadcast).inline_keyboard[0][0]
+    return InlineKeyboardMarkup([[pause_or_resume, stop]])
+
+
+def progress_message(
+    app: BotApplication,
+    tr: Translator,
+    broadcast: Broadcast,
+    progress: Progress,
+    left_for: timedelta | None,
+) -> str:
+    """The counts, then that it is paused, or about how long the rest will take."""
+    lines = [progress_text(app, tr, broadcast, progress.left, progress.sent, progress.failed)]
+    if progress.left and broadcast.paused:
+        lines.append(tr.gettext("⏸ Paused: nothing more goes out until Resume is pressed."))
+    elif progress.left and left_for is not None:
+        lines.append(tr.gettext("⏳ About {duration} left").format(duration=tr.duration(left_for)))
+    return "\n".join(lines)
+
+
+async def time_left(app: BotApplication, broadcast: Broadcast, progress: Progress) -> timedelta:
+    """How long the copies left will take at the pace observed since the broadcast started (or
+    was resumed) — answers to residents slow it down — or at OUTBOX_RATE until there is a pace
+    to observe; never faster than OUTBOX_RATE."""
+    rate = float(app.settings.outbox_rate)
+    since = await app.store.meetings.running_since(broadcast.id)
+    now = app.clock()
+    if since is not None and now - since >= OBSERVED_AFTER:
+        settled = await app.store.meetings.settled_since(broadcast.id, since)
+        if settled:
+            rate = min(rate, settled / (now - since).total_seconds())
+    return timedelta(seconds=max(1.0, progress.left / rate))
+
+
+def report_text(tr: Translator, broadcast: Broadcast, report: BroadcastReport) -> str:
+    """The final report: delivered, then — where there are any — blocked, uncertain, failed with
+    their commonest reasons, and not sent because it was stopped."""
+    _ = tr.gettext
+    heading = (
+        _("⏹ Broadcast #{id} stopped: {sent} of {n} delivered.")
+        if broadcast.status == "cancelled"
+        else _("✅ Broadcast #{id} finished: {sent} of {n} delivered.")
+    )
+    lines = [heading.format(id=broadcast.id, sent=report.sent, n=broadcast.recipients)]
+    if report.unreachable:
+        lines.append(_("🚫 Blocked the bot: {n}").format(n=report.unreachable))
+    if report.uncertain:
+        lines.append(
+            _("❓ Uncertain (timed out: may have arrived, not sent again): {n}").format(
+                n=report.uncertain
+            )
+        )
+    if report.failed:
+        lines.append(_("⚠️ Failed: {n}").format(n=report.failed))
+        lines += [f"  • {shorten(reason, 120)} × {count}" for reason, count in report.reasons]
+        if others := report.failed - sum(count for _reason, count in report.reasons):
+            lines.append("  • " + _("other reasons × {n}").format(n=others))
+    if report.stopped:
+        lines.append(_("⏹ Not sent, as the broadcast was stopped: {n}").format(n=report.stopped))
+    return "\n".join(lines)
+
+
+async def show_progress_now(app: BotApplication, broadcast_id: int) -> None:
+    """Brings the broadcast's progress job forward to now, so its message shows a press's effect
+    at once (in the press's transaction; the job runs after its commit)."""
+    for job in await app.store.schedule.pending(PROGRESS):
+        if int(job.payload.get("broadcast_id", 0)) == broadcast_id:
+            await app.store.schedule.replan(job.key, PROGRESS, app.clock(), job.payload)
+
+
 async def run_progress(app: BotApplication, job: Job) -> None:
-    """Edits the progress message with sent / failed / left; when nothing is left, the final
-    report. Plans itself again while the broadcast runs."""
+    """Edits the progress message — sent / failed / left and the time remaining, or that it is
+    paused (with Resume in place of Pause) — when what it would say changed; when nothing is
+    left, the final report. Plans itself again while the broadcast runs or is paused: every
+    few seconds, or once a minute while a pause holds everything."""
     broadcast = await app.store.meetings.broadcast(int(job.payload["broadcast_id"]))
     if broadcast is None or broadcast.status not in ("sending", "cancelled"):
         return
     chat_id, tick = int(job.payload["chat_id"]), int(job.payload["tick"])
     tr = translator(STAFF_LANGUAGE, app.settings.timezone)
     progress = await app.store.meetings.progress(broadcast.id)
-    finished = progress.finished or broadcast.status == "cancelled"
-    payload: dict[str, Any] = {
-        "text": progress_text(app, tr, broadcast, progress.left, progress.sent, progress.failed),
-        "message_id": {"$message_of": progress_key(broadcast)},
-    }
-    if not finished:
-        payload["reply_markup"] = stop_button(tr, broadcast).to_dict()
-    await app.store.outbox.enqueue(
-        f"broadcast:{broadcast.id}:progress:{tick}", chat_id, "edit_message_text", payload
-    )
-    if not finished:
-        await app.store.schedule.plan(
-            f"broadcast:{broadcast.id}:tick:{tick + 1}",
-            PROGRESS,
-            app.clock() + PROGRESS_EVERY,
-            {**job.payload, "tick": tick + 1},
-        )
+    # A stop settles what was not sent at once; the copies being sent then finish first.
+    stopped = broadcast.status == "cancelled" and not progress.sending
+    if progress.finished or stopped:
+        await finish_progress(app, tr, broadcast, progress, chat_id, tick)
         return
-    await app.store.meetings.finish_broadcast(broadcast.id)
-    report = (
-        tr.gettext("⏹ Broadcast #{id} stopped: {sent} sent, {failed} not delivered or stopped.")
-        if broadcast.status == "cancelled"
-        else tr.gettext(
-            "✅ Broadcast #{id} finished: {sent} of {n} delivered, {failed} not delivered "
-            "(blocked the bot, or uncertain after a timeout)."
+    running = broadcast.status == "sending" and not broadcast.paused
+    left_for = await time_left(app, broadcast, progress) if running else None
+    text = progress_message(app, tr, broadcast, progress, left_for)
+    shown = [text, broadcast.status, broadcast.paused]
+    if shown != job.payload.get("shown"):
+        payload: dict[str, Any] = {
+            "text": text,
+            "message_id": {"$message_of": progress_key(broadcast)},
+        }
+        if broadcast.status != "cancelled":
+            payload["reply_markup"] = progress_buttons(tr, broadcast).to_dict()
+        await app.store.outbox.enqueue(
+            f"broadcast:{broadcast.id}:progress:{tick}", chat_id, "edit_message_text", payload
         )
-    ).format(id=broadcast.id, n=broadcast.recipients, sent=progress.sent, failed=progress.failed)
+    idle = broadcast.paused and not progress.sending
+    await app.store.schedule.plan(
+        f"broadcast:{broadcast.id}:tick:{tick + 1}",
+        PROGRESS,
+        app.clock() + (PAUSED_EVERY if idle else PROGRESS_EVERY),
+        {**job.payload, "tick": tick + 1, "shown": shown},
+    )
+
+
+async def finish_progress(
+    app: BotApplication,
+    tr: Translator,
+    broadcast: Broadcast,
+    progress: Progress,
+    chat_id: int,
+    tick: int,
+) -> None:
+    """The progress message's last counts (no buttons), and the report of every copy."""
     await app.store.outbox.enqueue(
-        f"broadcast:{broadcast.id}:report", chat_id, "send_message", {"text": report}
+        f"broadcast:{broadcast.id}:progress:{tick}",
+        chat_id,
+        "edit_message_text",
+        {
+            "text": progress_message(app, tr, broadcast, progress, None),
+            "message_id": {"$message_of": progress_key(broadcast)},
+        },
+    )
+    await app.store.meetings.finish_broadcast(broadcast.id)
+    report = await app.store.meetings.report(broadcast.id)
+    await app.store.outbox.enqueue(
+        f"broadcast:{broadcast.id}:report",
+        chat_id,
+        "send_message",
+        {"text": report_text(tr, broadcast, report)},
     )
 
 

@@ -315,3 +315,92 @@ async def test_retention_removes_a_finished_booking_its_waitlist_entry_points_at
     )
     assert retained.bookings == 1
     assert await store._fetch("SELECT * FROM waitlist") == []
+
+
+async def test_a_broadcast_under_way_survives_the_pause_migration(tmp_path: Path) -> None:
+    """0013 rebuilds `outbox` (its CHECK learns 'held') and adds the pause to `broadcasts`: a
+    broadcast confirmed on the older schema keeps its ledger, and can be paused after it. (The
+    older rows are written in SQL: today's code reads columns the older schema lacks.)"""
+    old_set = tmp_path / "old-migrations"
+    old_set.mkdir()
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0013":
+            shutil.copy(migration, old_set / migration.name)
+    path = tmp_path / "db.sqlite3"
+    old = Store(path, clock=lambda: NOW)
+    await old.open(migrations_dir=old_set)
+    now = NOW.isoformat()
+    await old.db.execute(
+        "INSERT INTO meetings (id, theme, starts_at, ends_at, description_lv, created_at,"
+        " updated_at) VALUES (1, 'culture', ?, ?, 'Kultūra', ?, ?)",
+        (now, now, now, now),
+    )
+    await old.db.execute(
+        "INSERT INTO broadcasts (id, meeting_id, kind, meeting_version, status, recipients,"
+        " created_by, created_at, confirmed_at) VALUES (7, 1, 'published', 1, 'sending', 3, 1,"
+        " ?, ?)",
+        (now, now),
+    )
+    for resident, status in ((41, "sent"), (42, "pending"), (43, "pending")):
+        await old.db.execute(
+            "INSERT INTO outbox (key, chat_id, method, payload, status, not_before, created_at,"
+            " lane, broadcast_id) VALUES (?, ?, 'send_message', '{}', ?, ?, ?, 1, 7)",
+            (f"broadcast:7:{resident}", resident, status, now, now),
+        )
+    await old.db.commit()
+    await old.close()
+
+    new = Store(path, clock=lambda: NOW)
+    await new.open()
+    try:
+        assert (await new.meetings.progress(7)).left == 2
+        assert await new.outbox.deliveries_to(42) == [("broadcast:7:42", "pending")]
+        assert await new.meetings.pause_broadcast(7) == 2
+        broadcast = await new.meetings.broadcast(7)
+        assert broadcast is not None and broadcast.paused and broadcast.status == "sending"
+        assert await new.outbox.due(NOW) == []
+        assert await new.meetings.resume_broadcast(7) == 2
+        assert len(await new.outbox.due(NOW)) == 2
+    finally:
+        await new.close()
+
+
+async def confirmed_broadcast(store: Store, residents: list[int]):
+    """A culture meeting's broadcast to these residents, confirmed: its ledger written."""
+    for resident in residents:
+        await store.residents.set_language(resident, "lv")
+        await store.meetings.subscribe(resident, "culture")
+    meeting = await store.meetings.create(
+        theme="culture",
+        starts_at=datetime(2027, 2, 3, 15, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 2, 3, 17, 0, tzinfo=UTC),
+        place=None,
+        descriptions={"lv": "Kultūra"},
+        by=1,
+    )
+    draft = await store.meetings.offer_broadcast(meeting, "published", by=1)
+    payload = {"text": "Sanāksme"}
+    payloads = {"lv": payload, "ru": payload, "en": payload}
+    assert await store.meetings.confirm_broadcast(draft.id, by=1, payloads=payloads) is not None
+    return draft
+
+
+async def test_a_copy_in_flight_at_a_pause_or_a_stop_is_not_sent_after_it(store: Store) -> None:
+    """A copy being sent when staff pause (or stop) may meet a 429 or a network error: it then
+    goes where the rest of its broadcast went — held, or not sent — not back to pending."""
+    first = await confirmed_broadcast(store, [41])
+    [in_flight] = await store.outbox.due(NOW)
+    await store.outbox.claim([in_flight.id])
+    assert await store.meetings.pause_broadcast(first.id) == 0  # nothing pending but this one
+    await store.outbox.retry_later(in_flight.id, NOW, "429: retry after 3 s")
+    assert await store.outbox.deliveries_to(41) == [(in_flight.key, "held")]
+    assert await store.meetings.resume_broadcast(first.id) == 1
+    [again] = await store.outbox.due(NOW)
+    assert again.id == in_flight.id
+
+    await store.outbox.claim([again.id])
+    await store.meetings.stop_broadcast(first.id)
+    await store.outbox.retry_later(again.id, NOW, "network error")
+    assert await store.outbox.deliveries_to(41) == [(again.key, "failed")]
+    assert (await store.meetings.report(first.id)).stopped == 1
+    assert await store.outbox.due(NOW) == []

@@ -5,7 +5,10 @@ office's own text to one theme's subscribers or to all.
 A broadcast is confirmed in one write transaction that also writes its ledger: one outbox row
 per recipient (lane 1, keyed `broadcast:{id}:{resident}`), so the recipients are fixed before the
 first send, a confirm pressed twice adds nobody twice, and a restart resumes from the rows still
-pending. Progress is counted over those rows.
+pending. Progress is counted over those rows. A pause holds the rows not sent yet (outbox status
+'held', which the sender never picks) and marks the broadcast paused (`paused_at`; it is still
+'sending'), so it outlasts a restart; a resume makes them pending again, a stop settles them as
+not sent.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_text, to_text
 from bot.meetings_schedule import ImportedMeeting
+from bot.store.outbox import STOPPED  # a copy not sent because its broadcast was stopped
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -30,7 +34,7 @@ _COLUMNS = (
 )
 _BROADCAST_COLUMNS = (
     "id, meeting_id, kind, meeting_version, status, recipients, created_by, confirmed_at,"
-    " finished_at"
+    " finished_at, paused_at"
 )
 
 
@@ -89,6 +93,11 @@ class Broadcast:
     created_by: int
     confirmed_at: datetime | None
     finished_at: datetime | None
+    paused_at: datetime | None = None  # set while a sending broadcast is paused
+
+    @property
+    def paused(self) -> bool:
+        return self.status == "sending" and self.paused_at is not None
 
 
 @dataclass(frozen=True)
@@ -120,11 +129,24 @@ class ImportCounts:
 class Progress:
     sent: int
     failed: int  # could not be delivered: blocked, refused, or uncertain after a timeout
-    left: int
+    left: int  # not settled yet: pending, held by a pause, or being sent
+    sending: int = 0  # of `left`: being sent right now (a pause or a stop lets these finish)
 
     @property
     def finished(self) -> bool:
         return self.left == 0
+
+
+@dataclass(frozen=True)
+class BroadcastReport:
+    """What became of a broadcast's copies, for its final report."""
+
+    sent: int
+    unreachable: int  # the resident has blocked the bot (403)
+    uncertain: int  # timed out or interrupted: may or may not have arrived; never sent again
+    failed: int  # refused by Telegram, or given up after network errors
+    stopped: int  # not sent because staff stopped the broadcast
+    reasons: tuple[tuple[str, int], ...]  # the failed copies' errors, the commonest first
 
 
 class Meetings:
@@ -506,9 +528,57 @@ class Meetings:
             (broadcast_id,),
         )
         counts = {row[0]: row[1] for row in rows}
-        left = counts.get("pending", 0) + counts.get("sending", 0)
+        sending = counts.get("sending", 0)
+        left = counts.get("pending", 0) + counts.get("held", 0) + sending
         sent = counts.get("sent", 0)
-        return Progress(sent=sent, failed=sum(counts.values()) - left - sent, left=left)
+        return Progress(
+            sent=sent, failed=sum(counts.values()) - left - sent, left=left, sending=sending
+        )
+
+    async def report(self, broadcast_id: int, *, reasons: int = 3) -> BroadcastReport:
+        """What became of every copy: delivered, blocked, uncertain, failed (with the `reasons`
+        commonest errors) and not sent because the broadcast was stopped."""
+        rows = await self.store._fetch(
+            "SELECT status, error, COUNT(*) FROM outbox WHERE broadcast_id = ?"
+            " GROUP BY status, error",
+            (broadcast_id,),
+        )
+        counts: dict[str, int] = {}
+        errors: dict[str, int] = {}
+        for status, error, count in rows:
+            if status == "failed" and error == STOPPED:
+                status = "stopped"
+            elif status == "failed":
+                key = error or "?"
+                errors[key] = errors.get(key, 0) + count
+            counts[status] = counts.get(status, 0) + count
+        commonest = sorted(errors.items(), key=lambda item: (-item[1], item[0]))[:reasons]
+        return BroadcastReport(
+            sent=counts.get("sent", 0),
+            unreachable=counts.get("unreachable", 0),
+            uncertain=counts.get("uncertain", 0),
+            failed=counts.get("failed", 0),
+            stopped=counts.get("stopped", 0),
+            reasons=tuple(commonest),
+        )
+
+    async def running_since(self, broadcast_id: int) -> datetime | None:
+        """Since when it has been sending without a pause: its last resume, or its confirm."""
+        rows = await self.store._fetch(
+            "SELECT COALESCE(resumed_at, confirmed_at) FROM broadcasts WHERE id = ?",
+            (broadcast_id,),
+        )
+        return from_text(rows[0][0]) if rows and rows[0][0] else None
+
+    async def settled_since(self, broadcast_id: int, moment: datetime) -> int:
+        """How many of its copies were settled (sent, or not) at `moment` or later: the pace it
+        is actually going at, answers to residents and the budget's other users included."""
+        rows = await self.store._fetch(
+            "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ? AND status IN"
+            " ('sent', 'uncertain', 'failed', 'unreachable') AND settled_at >= ?",
+            (broadcast_id, to_text(moment)),
+        )
+        return int(rows[0][0])
 
     async def finish_broadcast(self, broadcast_id: int) -> bool:
         async with self.store._write() as db:
@@ -520,7 +590,8 @@ class Meetings:
             return cursor.rowcount > 0
 
     async def stop_broadcast(self, broadcast_id: int) -> int:
-        """Cancels what a broadcast has not sent yet; returns how many rows that was."""
+        """Cancels what a broadcast has not sent yet (paused or not); returns how many rows that
+        was. Copies being sent at this moment finish as they will."""
         now = to_text(self.store.clock())
         async with self.store._write() as db:
             cursor = await db.execute(
@@ -531,10 +602,48 @@ class Meetings:
             if cursor.rowcount == 0:
                 return 0
             cursor = await db.execute(
-                "UPDATE outbox SET status = 'failed', error = 'broadcast cancelled',"
-                " settled_at = ? WHERE broadcast_id = ? AND status = 'pending'",
-                (now, broadcast_id),
+                "UPDATE outbox SET status = 'failed', error = ?, settled_at = ?"
+                " WHERE broadcast_id = ? AND status IN ('pending', 'held')",
+                (STOPPED, now, broadcast_id),
             )
+            self.store.outbox.rows_added_elsewhere()
+            return cursor.rowcount
+
+    async def pause_broadcast(self, broadcast_id: int) -> int | None:
+        """Holds every copy of a sending broadcast not sent yet (the sender never picks a held
+        row; copies being sent now finish). Returns how many were held; None if it was not
+        sending (paused already, finished, stopped)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET paused_at = ? WHERE id = ? AND status = 'sending'"
+                " AND paused_at IS NULL",
+                (to_text(self.store.clock()), broadcast_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'held' WHERE broadcast_id = ? AND status = 'pending'",
+                (broadcast_id,),
+            )
+            self.store.outbox.rows_added_elsewhere()
+            return cursor.rowcount
+
+    async def resume_broadcast(self, broadcast_id: int) -> int | None:
+        """Sends a paused broadcast's held copies again, in their order. Returns how many there
+        are; None if it was not paused (running already, finished, stopped)."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET paused_at = NULL, resumed_at = ? WHERE id = ?"
+                " AND status = 'sending' AND paused_at IS NOT NULL",
+                (to_text(self.store.clock()), broadcast_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'pending' WHERE broadcast_id = ? AND status = 'held'",
+                (broadcast_id,),
+            )
+            self.store.outbox.rows_added_elsewhere()
             return cursor.rowcount
 
     async def drop_draft(self, broadcast_id: int) -> bool:
@@ -595,4 +704,5 @@ def _broadcast(row: Any) -> Broadcast:
         created_by=row[6],
         confirmed_at=from_text(row[7]) if row[7] else None,
         finished_at=from_text(row[8]) if row[8] else None,
+        paused_at=from_text(row[9]) if row[9] else None,
     )

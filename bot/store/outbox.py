@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # Settled rows end in one of these.
 FINAL_STATUSES = ("sent", "uncertain", "failed", "unreachable")
+# The error of a broadcast's copy not sent because the broadcast was stopped (meetings.STOPPED).
+STOPPED = "broadcast cancelled"
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ class Outbox:
         self._exact = False
 
     def rows_added_elsewhere(self) -> None:
-        """Another subject wrote outbox rows itself (a broadcast's thousands, in one statement):
-        the next look must ask the table."""
+        """Another subject wrote outbox rows itself (a broadcast's thousands, in one statement),
+        or changed which are pending (a broadcast paused, resumed or stopped): the next look
+        must ask the table."""
         self._exact = False
 
     async def enqueue(
@@ -190,12 +193,23 @@ class Outbox:
             )
 
     async def retry_later(self, delivery_id: int, when: datetime, error: str) -> None:
-        """Back to pending, due again at `when` (a 429's retry_after, or a backoff)."""
+        """Back to pending, due again at `when` (a 429's retry_after, or a backoff). A copy of a
+        broadcast that was paused or stopped while it was being sent goes where the rest of it
+        went instead: held, or not sent."""
         self._exact = False
+        broadcast = (
+            "(SELECT CASE WHEN b.status = 'cancelled' THEN 'cancelled' WHEN b.status = 'sending'"
+            " AND b.paused_at IS NOT NULL THEN 'paused' END FROM broadcasts b"
+            " WHERE b.id = outbox.broadcast_id)"
+        )
         async with self.store._write() as db:
             await db.execute(
-                "UPDATE outbox SET status = 'pending', not_before = ?, error = ? WHERE id = ?",
-                (to_text(when), error, delivery_id),
+                f"UPDATE outbox SET status = CASE {broadcast} WHEN 'paused' THEN 'held'"
+                " WHEN 'cancelled' THEN 'failed' ELSE 'pending' END,"
+                f" settled_at = CASE {broadcast} WHEN 'cancelled' THEN ? ELSE settled_at END,"
+                f" error = CASE {broadcast} WHEN 'cancelled' THEN ? ELSE ? END,"
+                " not_before = ? WHERE id = ?",
+                (to_text(self.store.clock()), STOPPED, error, to_text(when), delivery_id),
             )
 
     async def uncertain_after_crash(self) -> int:
