@@ -1,5 +1,5 @@
 """The working-group meetings' SQL: the schedule, theme subscriptions, the weekly digest's
-readers, and broadcasts with their delivery ledger — about a meeting, or an announcement: the
+readers, the reminders residents asked for, and broadcasts with their delivery ledger — about a meeting, or an announcement: the
 office's own text to one theme's subscribers or to all.
 
 A broadcast is confirmed in one write transaction that also writes its ledger: one outbox row
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_text, to_text
@@ -32,6 +32,7 @@ _COLUMNS = (
     "id, theme, starts_at, ends_at, place, description_lv, description_ru, description_en,"
     " status, source_key, version, created_at"
 )
+_REMINDER_COLUMNS = "meeting_id, resident_id, lead_minutes, created_at"
 _BROADCAST_COLUMNS = (
     "id, meeting_id, kind, meeting_version, status, recipients, created_by, confirmed_at,"
     " finished_at, paused_at"
@@ -83,6 +84,16 @@ def digest_key(week: str, resident_id: int) -> str:
 
 
 @dataclass(frozen=True)
+class MeetingReminder:
+    """A resident's ⏰ by one meeting: reminded `lead` before it starts."""
+
+    meeting_id: int
+    resident_id: int
+    lead: timedelta
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Broadcast:
     id: int
     meeting_id: int | None  # None for an announcement
@@ -123,6 +134,7 @@ class ImportCounts:
     updated: int = 0
     unchanged: int = 0
     cancelled: int = 0
+    changed_ids: tuple[int, ...] = ()  # the meetings updated or cancelled (their reminders follow)
 
 
 @dataclass(frozen=True)
@@ -260,6 +272,7 @@ class Meetings:
         """Adds or updates the imported meetings, by their source key, in one transaction:
         a file imported twice adds nothing; an event changed since updates its meeting."""
         added = updated = unchanged = cancelled = 0
+        changed: list[int] = []
         now = to_text(self.store.clock())
         async with self.store._write() as db:
             for event in events:
@@ -306,11 +319,12 @@ class Meetings:
                     " version = version + 1, updated_at = ? WHERE id = ?",
                     (*values, status, now, current.id),
                 )
+                changed.append(current.id)
                 if event.cancelled and not current.is_cancelled:
                     cancelled += 1
                 else:
                     updated += 1
-        return ImportCounts(added, updated, unchanged, cancelled)
+        return ImportCounts(added, updated, unchanged, cancelled, tuple(changed))
 
     async def by_source_keys(self, keys: list[str]) -> list[Meeting]:
         if not keys:
@@ -416,6 +430,78 @@ class Meetings:
             DigestReader(user_id, languages[user_id], frozenset(followed))
             for user_id, followed in themes.items()
         ]
+
+    # -- reminders ---------------------------------------------------------------------------------
+
+    async def reminder(self, meeting_id: int, resident_id: int) -> MeetingReminder | None:
+        rows = await self.store._fetch(
+            f"SELECT {_REMINDER_COLUMNS} FROM meeting_reminders"
+            " WHERE meeting_id = ? AND resident_id = ?",
+            (meeting_id, resident_id),
+        )
+        return _reminder(rows[0]) if rows else None
+
+    async def add_reminder(self, meeting_id: int, resident_id: int, lead: timedelta) -> bool:
+        """Records a resident's ⏰ by a meeting; False if they had one already."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO meeting_reminders (meeting_id, resident_id, lead_minutes, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    meeting_id,
+                    resident_id,
+                    int(lead.total_seconds() // 60),
+                    to_text(self.store.clock()),
+                ),
+            )
+            return cursor.rowcount > 0
+
+    async def remove_reminder(self, meeting_id: int, resident_id: int) -> bool:
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM meeting_reminders WHERE meeting_id = ? AND resident_id = ?",
+                (meeting_id, resident_id),
+            )
+            return cursor.rowcount > 0
+
+    async def reminders_of_meeting(self, meeting_id: int) -> list[MeetingReminder]:
+        rows = await self.store._fetch(
+            f"SELECT {_REMINDER_COLUMNS} FROM meeting_reminders WHERE meeting_id = ?"
+            " ORDER BY resident_id",
+            (meeting_id,),
+        )
+        return [_reminder(row) for row in rows]
+
+    async def reminders_waiting(self, resident_id: int, now: datetime) -> int:
+        """How many of the resident's reminders are of meetings still to come (not cancelled)."""
+        rows = await self.store._fetch(
+            "SELECT COUNT(*) FROM meeting_reminders r JOIN meetings m ON m.id = r.meeting_id"
+            " WHERE r.resident_id = ? AND m.status = 'scheduled' AND m.starts_at > ?",
+            (resident_id, to_text(now)),
+        )
+        return int(rows[0][0])
+
+    async def told_of_cancellation(self, meeting_id: int, resident_id: int) -> bool:
+        """Whether the office's broadcast of the meeting's cancellation has a copy for the
+        resident that was sent or is on its way (not one that failed or was stopped)."""
+        rows = await self.store._fetch(
+            "SELECT 1 FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id"
+            " WHERE b.meeting_id = ? AND b.kind = 'cancelled' AND o.chat_id = ?"
+            " AND o.status IN ('pending', 'held', 'sending', 'sent', 'uncertain') LIMIT 1",
+            (meeting_id, resident_id),
+        )
+        return bool(rows)
+
+    async def forget_reminders_ended_before(self, moment: datetime) -> int:
+        """Removes the reminders of meetings that ended before `moment`: once a meeting is
+        over, there is nothing left to remind of."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM meeting_reminders WHERE meeting_id IN"
+                " (SELECT id FROM meetings WHERE ends_at < ?)",
+                (to_text(moment),),
+            )
+            return cursor.rowcount
 
     # -- broadcasts --------------------------------------------------------------------------------
 
@@ -690,6 +776,15 @@ def _meeting(row: Any) -> Meeting:
         source_key=row[9],
         version=row[10],
         created_at=from_text(row[11]),
+    )
+
+
+def _reminder(row: Any) -> MeetingReminder:
+    return MeetingReminder(
+        meeting_id=row[0],
+        resident_id=row[1],
+        lead=timedelta(minutes=row[2]),
+        created_at=from_text(row[3]),
     )
 
 

@@ -73,6 +73,19 @@ class Schedule:
             )
             return cursor.rowcount > 0
 
+    async def cancel_under(self, prefix: str) -> int:
+        """Cancels every pending job whose key starts with `prefix` (a resident's reminder of a
+        meeting, whatever time it was planned for). Keys are ASCII: the range is the prefix's."""
+        self._exact = False
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "UPDATE scheduled_jobs SET status = 'cancelled' WHERE key >= ? AND key < ?"
+                " AND status = 'pending'",
+                (prefix, after),
+            )
+            return cursor.rowcount
+
     async def due(self, now: datetime, limit: int = 50) -> list[Job]:
         if self._exact and (self._next_due is None or self._next_due > now):
             return []
