@@ -29,6 +29,7 @@ from handlers import (
     fallbacks,
     meeting_digest,
     meeting_notices,
+    meeting_reminders,
     meetings,
     meetings_desk,
     meetings_import,
@@ -93,3 +94,4 @@ def register(app: BotApplication) -> None:
     waitlist.register_jobs(app)
     meeting_notices.register_jobs(app)
     meeting_digest.register_jobs(app)
+    meeting_reminders.register_jobs(app)

@@ -34,8 +34,14 @@ log = logging.getLogger(__name__)
 KIND = "meeting_digest"
 WINDOW = timedelta(days=7)
 DESCRIPTION_LENGTH = 240  # the rest is under 👥 Working-group meetings
-# Meetings with their own 📅 and 🗺 buttons: two each, within Telegram's 100 a message.
+# Meetings with their own 📅, 🗺 and ⏰ buttons: three each (73 buttons with the last one), within
+# Telegram's 100 a message; two meetings a row, six buttons, within its 8 a row.
 MEETINGS_WITH_BUTTONS = 24
+# What the numbered buttons under a list of meetings do (here and in handlers/meetings.py).
+MEETING_BUTTONS_HELP = N_(
+    "📅 adds a meeting to your calendar, 🗺 shows the place on a map, ⏰ reminds you of it "
+    "(press again to turn the reminder off)."
+)
 
 # When the digest comes, by DIGEST_WEEKDAY (0 = Monday).
 WHEN = (
@@ -150,7 +156,7 @@ def digest_text(app: BotApplication, tr: Translator, meetings: list[Meeting]) ->
         ]
     lines += [
         "",
-        escape(_("📅 adds a meeting to your calendar, 🗺 shows the place on a map.")),
+        escape(_(MEETING_BUTTONS_HELP)),
         "<i>"
         + escape(
             _(
@@ -164,7 +170,7 @@ def digest_text(app: BotApplication, tr: Translator, meetings: list[Meeting]) ->
 
 
 def digest_keyboard(tr: Translator, meetings: list[Meeting]) -> InlineKeyboardMarkup:
-    """📅 and 🗺 for each meeting (two meetings a row), and the button that turns it off."""
+    """📅, 🗺 and ⏰ for each meeting (two meetings a row), and the button that turns it off."""
     buttons = []
     for number, meeting in enumerate(meetings[:MEETINGS_WITH_BUTTONS], start=1):
         buttons += [
@@ -174,8 +180,11 @@ def digest_keyboard(tr: Translator, meetings: list[Meeting]) -> InlineKeyboardMa
             InlineKeyboardButton(
                 f"🗺 {number}", callback_data=RESIDENT_BUTTONS.data("map", meeting.id)
             ),
+            InlineKeyboardButton(
+                f"⏰ {number}", callback_data=RESIDENT_BUTTONS.data("rm", meeting.id)
+            ),
         ]
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    rows = [buttons[i : i + 6] for i in range(0, len(buttons), 6)]
     rows.append(
         [
             InlineKeyboardButton(

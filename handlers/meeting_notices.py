@@ -47,6 +47,7 @@ HEADINGS = {
     "published": N_("👥 Working-group meeting: {theme}"),
     "changed": N_("✏️ Changed — working-group meeting: {theme}"),
     "cancelled": N_("❌ Cancelled — working-group meeting: {theme}"),
+    "reminder": N_("⏰ Reminder — working-group meeting: {theme}"),  # handlers/meeting_reminders.py
 }
 
 
@@ -92,24 +93,35 @@ def meeting_text(app: BotApplication, tr: Translator, meeting: Meeting, kind: st
     )
 
 
-def meeting_buttons(tr: Translator, meeting: Meeting) -> InlineKeyboardMarkup | None:
-    """Add to calendar and Show on map, for a meeting that will take place."""
+def meeting_buttons(
+    tr: Translator, meeting: Meeting, *, remind: bool = True
+) -> InlineKeyboardMarkup | None:
+    """Add to calendar and Show on map, for a meeting that will take place; and Remind me
+    (`remind`: not under the reminder itself)."""
     if meeting.is_cancelled:
         return None
-    return InlineKeyboardMarkup(
+    rows = [
         [
+            InlineKeyboardButton(
+                tr.gettext("📅 Add to calendar"),
+                callback_data=RESIDENT_BUTTONS.data("ics", meeting.id),
+            ),
+            InlineKeyboardButton(
+                tr.gettext("🗺 Show on map"),
+                callback_data=RESIDENT_BUTTONS.data("map", meeting.id),
+            ),
+        ]
+    ]
+    if remind:
+        rows.append(
             [
                 InlineKeyboardButton(
-                    tr.gettext("📅 Add to calendar"),
-                    callback_data=RESIDENT_BUTTONS.data("ics", meeting.id),
-                ),
-                InlineKeyboardButton(
-                    tr.gettext("🗺 Show on map"),
-                    callback_data=RESIDENT_BUTTONS.data("map", meeting.id),
-                ),
+                    tr.gettext("⏰ Remind me"),
+                    callback_data=RESIDENT_BUTTONS.data("rm", meeting.id),
+                )
             ]
-        ]
-    )
+        )
+    return InlineKeyboardMarkup(rows)
 
 
 def calendar_file(app: BotApplication, meeting: Meeting, tr: Translator) -> bytes:

@@ -1,6 +1,7 @@
 """Working-group meetings for residents: the upcoming meetings, all or of one theme, a page at a
 time, each with its date, time and place in the text and buttons to add it to a calendar (an
-.ics file) or show it on a map; subscriptions to a theme's meetings or to all; the weekly digest
+.ics file), show it on a map or be reminded of it (handlers/meeting_reminders.py plans and sends
+the reminder); subscriptions to a theme's meetings or to all; the weekly digest
 of their themes' meetings, turned on and off with one button (handlers/meeting_digest.py sends
 it); /stop ends them all.
 
@@ -25,8 +26,9 @@ from bot.app import BotContext
 from bot.callbacks import button_args, button_id
 from bot.i18n import N_
 from bot.store.meetings import ALL_THEMES
+from handlers import meeting_reminders
 from handlers.booking_notices import when
-from handlers.meeting_digest import digest_button, when_it_comes
+from handlers.meeting_digest import MEETING_BUTTONS_HELP, digest_button, when_it_comes
 from handlers.meeting_notices import (
     RESIDENT_BUTTONS,
     calendar_file,
@@ -89,6 +91,7 @@ async def show_list(update: Update, context: BotContext, theme: str | None, page
             [
                 InlineKeyboardButton(f"📅 {number}", callback_data=BUTTONS.data("ics", meeting.id)),
                 InlineKeyboardButton(f"🗺 {number}", callback_data=BUTTONS.data("map", meeting.id)),
+                InlineKeyboardButton(f"⏰ {number}", callback_data=BUTTONS.data("rm", meeting.id)),
             ]
         )
     word = theme or ALL
@@ -104,7 +107,7 @@ async def show_list(update: Update, context: BotContext, theme: str | None, page
     if navigation:
         rows.append(navigation)
     if meetings:
-        lines += ["", _("📅 adds a meeting to your calendar, 🗺 shows the place on a map.")]
+        lines += ["", _(MEETING_BUTTONS_HELP)]
     rows.append(
         [
             InlineKeyboardButton(_("🏷 By theme"), callback_data=BUTTONS.data("themes")),
@@ -327,6 +330,50 @@ async def show_on_map(update: Update, context: BotContext) -> None:
     )
 
 
+async def remind_me(update: Update, context: BotContext) -> None:
+    """⏰ by a meeting: turns its reminder on and says when it will come, or off if it was on;
+    for a meeting begun, cancelled or starting soon, says so and stores nothing."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    _ = context.gettext
+    meeting = await context.store.meetings.meeting(button_id(context))
+    if meeting is None:
+        await query.answer(_("This button is no longer active."))
+        return
+    if meeting.is_cancelled:
+        await query.answer(_("This meeting has been cancelled."), show_alert=True)
+        return
+    now = context.now()
+    if meeting.starts_at <= now:
+        await query.answer(
+            _("This meeting has already begun: there is nothing to remind you of."),
+            show_alert=True,
+        )
+        return
+    if await context.store.meetings.reminder(meeting.id, user.id) is not None:
+        await meeting_reminders.turn_off(context.app, meeting.id, user.id)
+        await query.answer(_("🔕 Reminder off: you will not be reminded of this meeting."))
+        return
+    lead = meeting_reminders.lead_for(meeting.starts_at, now)
+    if lead is None:
+        await query.answer(
+            _("This meeting starts soon, {when}: no reminder is needed.").format(
+                when=when(context.tr, meeting.starts_at, meeting.ends_at)
+            ),
+            show_alert=True,
+        )
+        return
+    due = await meeting_reminders.turn_on(context.app, meeting, user.id, lead)
+    text = (
+        _("⏰ Reminder set for {when}, a day before the meeting. Press ⏰ again to turn it off.")
+        if lead == meeting_reminders.DAY_BEFORE
+        else _(
+            "⏰ Reminder set for {when}, an hour before the meeting. Press ⏰ again to turn it off."
+        )
+    )
+    await query.answer(text.format(when=context.tr.datetime(due, "MMMMEd")))
+
+
 def handlers() -> list[BaseHandler]:
     on = BUTTONS.on
     return [
@@ -338,5 +385,6 @@ def handlers() -> list[BaseHandler]:
         on("dg:{word}", switch_digest),
         on("ics:{id}", add_to_calendar),
         on("map:{id}", show_on_map),
+        on("rm:{id}", remind_me),
         CommandHandler("stop", stop, filters=filters.ChatType.PRIVATE),
     ]

@@ -28,6 +28,7 @@ from bot.i18n import N_
 from bot.meetings_ics import parse_when
 from bot.meetings_schedule import DESCRIPTION_MAX
 from bot.store.meetings import Meeting
+from handlers import meeting_reminders
 from handlers.booking_notices import when
 from handlers.broadcast_desk import offer_broadcast
 from handlers.flows import end_flows
@@ -269,6 +270,8 @@ async def save(update: Update, context: BotContext) -> State:
             ),
         )
         return END
+    if kind == "changed":
+        await meeting_reminders.follow(context.app, saved)
     if update.callback_query and update.callback_query.message:
         await update.callback_query.edit_message_reply_markup(None)
     await offer_broadcast(update, context, saved, kind)
@@ -359,6 +362,7 @@ async def cancel_meeting(update: Update, context: BotContext) -> None:
             ),
         )
         return
+    await meeting_reminders.follow(context.app, cancelled)
     await offer_broadcast(update, context, cancelled, "cancelled")
 
 

@@ -13,6 +13,7 @@ from bot.app import BotContext
 from bot.auth import staff_only
 from bot.i18n import N_
 from bot.meetings_schedule import EXTENSIONS, format_of, parser_for
+from handlers import meeting_reminders
 
 IMPORT_MAX_BYTES = 1_000_000
 # An iCalendar file's problems are named by its events, a CSV file's by its lines.
@@ -45,6 +46,9 @@ async def import_file(update: Update, context: BotContext) -> None:
         )
         return
     counts = await context.store.meetings.import_schedule(parsed.meetings)
+    for meeting_id in counts.changed_ids:  # moved or cancelled: the reminders follow
+        if (meeting := await context.store.meetings.meeting(meeting_id)) is not None:
+            await meeting_reminders.follow(context.app, meeting)
     await message.reply_text(
         _(
             "Imported: {added} new, {updated} changed, {cancelled} cancelled, {same} unchanged. "

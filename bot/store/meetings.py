@@ -1,6 +1,6 @@
 """The working-group meetings' SQL: the schedule, theme subscriptions, the weekly digest's
-readers, the reminders residents asked for, and broadcasts with their delivery ledger — about a meeting, or an announcement: the
-office's own text to one theme's subscribers or to all.
+readers, the reminders residents asked for, and broadcasts with their delivery ledger — about a
+meeting, or an announcement: the office's own text to one theme's subscribers or to all.
 
 A broadcast is confirmed in one write transaction that also writes its ledger: one outbox row
 per recipient (lane 1, keyed `broadcast:{id}:{resident}`), so the recipients are fixed before the
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 ALL_THEMES = "*"  # a subscription to every theme; as an announcement's audience: all subscribers
 ANNOUNCEMENT = "announcement"  # the kind of a broadcast that is the office's own text
 BULK_LANE = 1
+# The stored schedule's kind of a reminder's job: its key and payload name the resident, so
+# /forget and the maintenance remove such jobs too.
+REMINDER_JOBS = "meeting_reminder"
 _COLUMNS = (
     "id, theme, starts_at, ends_at, place, description_lv, description_ru, description_en,"
     " status, source_key, version, created_at"
