@@ -1,7 +1,8 @@
 """The daily maintenance job, from the stored schedule: abandoned conversations end, the
-bookkeeping that is only needed for a while (handled update ids, settled outbox rows) goes, and
-personal data past the privacy notice's retention period (message logs, contact details,
-finished bookings) and drafts abandoned for a month are removed."""
+bookkeeping that is only needed for a while (handled update ids, settled outbox rows, the
+reminders of meetings that are over and their jobs) goes, and personal data past the privacy
+notice's retention period (message logs, contact details, finished bookings) and drafts
+abandoned for a month are removed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.store.meetings import REMINDER_JOBS
 from bot.store.privacy import months_before
 from bot.store.schedule import Job
 
@@ -51,6 +53,11 @@ async def run_maintenance(app: BotApplication, job: Job) -> None:
     ids = await store.journal.forget_handled_before(now - KEEP_HANDLED_IDS)
     rows = await store.outbox.forget_settled_before(now - KEEP_SETTLED_OUTBOX)
     log.info("maintenance: %s idle states, %s update ids, %s outbox rows", dropped, ids, rows)
+    # A reminder is wanted until its meeting is over; its jobs (which name the resident) are
+    # kept as long as the outbox rows they wrote.
+    reminders = await store.meetings.forget_reminders_ended_before(now)
+    jobs = await store.schedule.forget_finished(REMINDER_JOBS, before=now - KEEP_SETTLED_OUTBOX)
+    log.info("maintenance: %s reminders of past meetings, %s of their jobs", reminders, jobs)
     # The privacy notice's promise: kept for `retention_months` after the last message.
     retention = months_before(now, app.settings.municipality.retention_months)
     retained = await store.privacy.apply_retention(

@@ -275,18 +275,26 @@ async def switch_digest(update: Update, context: BotContext) -> None:
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    """/stop: no more meeting notices or announcements, and how to come back."""
+    """/stop: no more meeting notices or announcements, and how to come back. The reminders
+    the resident asked for one meeting at a time stay (each was an explicit request, and ⏰
+    turns it off): the answer says so when there are any."""
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
     await context.store.meetings.unsubscribe_all(user.id)
-    await message.reply_text(
-        context.gettext(
-            "Done: you will get no more notices of working-group meetings, nor the office's "
-            "announcements to their subscribers, nor the weekly digest. To subscribe again, "
-            "open “👥 Working-group meetings” in the menu and press “🔔 Subscriptions”."
-        ),
-        reply_markup=main_menu(context),
+    text = context.gettext(
+        "Done: you will get no more notices of working-group meetings, nor the office's "
+        "announcements to their subscribers, nor the weekly digest. To subscribe again, "
+        "open “👥 Working-group meetings” in the menu and press “🔔 Subscriptions”."
     )
+    if waiting := await context.store.meetings.reminders_waiting(user.id, context.now()):
+        text += "\n\n" + context.ngettext(
+            "You still get the {n} meeting reminder you asked for with ⏰; pressing ⏰ by the "
+            "meeting again turns it off.",
+            "You still get the {n} meeting reminders you asked for with ⏰; pressing ⏰ by a "
+            "meeting again turns one off.",
+            waiting,
+        ).format(n=waiting)
+    await message.reply_text(text, reply_markup=main_menu(context))
 
 
 # -- one meeting ---------------------------------------------------------------------------------

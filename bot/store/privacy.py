@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import to_text
+from bot.store.meetings import REMINDER_JOBS
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -136,6 +137,12 @@ class Privacy:
         digest = await fetch(
             "SELECT created_at FROM meeting_digests WHERE resident_id = ?", (user_id,)
         )
+        reminders = await fetch(
+            "SELECT r.meeting_id, m.theme, m.starts_at, m.status AS meeting_status,"
+            " r.lead_minutes AS minutes_before, r.created_at FROM meeting_reminders r"
+            " JOIN meetings m ON m.id = r.meeting_id WHERE r.resident_id = ? ORDER BY m.starts_at",
+            (user_id,),
+        )
         messages = []
         for row in await fetch(
             "SELECT at, direction, kind, text, details FROM message_log"
@@ -154,6 +161,7 @@ class Privacy:
             # '*' is a subscription to every theme.
             "meeting_subscriptions": [dict(s) for s in subscriptions],
             "weekly_digest": {"on_since": digest[0][0]} if digest else None,
+            "meeting_reminders": [dict(r) for r in reminders],
             "message_log": messages,
         }
 
@@ -224,6 +232,11 @@ class Privacy:
                 # from it would not take these).
                 "DELETE FROM meeting_subscriptions WHERE resident_id = ?1",
                 "DELETE FROM meeting_digests WHERE resident_id = ?1",
+                "DELETE FROM meeting_reminders WHERE resident_id = ?1",
+                # Their reminders' jobs name them (the schedule only looks again at an
+                # earlier time it knew of: rows removed cost it one look at most).
+                f"DELETE FROM scheduled_jobs WHERE kind = '{REMINDER_JOBS}'"
+                " AND json_extract(payload, '$.resident_id') = ?1",
                 "DELETE FROM conversation_states WHERE json_extract(key, '$[0]') = ?1"
                 " OR json_extract(key, '$[1]') = ?1",
                 "DELETE FROM user_data WHERE user_id = ?1",

@@ -138,6 +138,16 @@ class Schedule:
                     (error, to_text(retry_at), job.id),
                 )
 
+    async def forget_finished(self, kind: str, *, before: datetime) -> int:
+        """Removes jobs of `kind` that are no longer pending (done, failed or cancelled) and
+        were due before `before`."""
+        async with self.store._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM scheduled_jobs WHERE kind = ? AND status != 'pending' AND due_at < ?",
+                (kind, to_text(before)),
+            )
+            return cursor.rowcount
+
     async def pending(self, kind: str | None = None) -> list[Job]:
         rows = await self.store._fetch(
             "SELECT id, key, kind, due_at, payload, attempts FROM scheduled_jobs"
