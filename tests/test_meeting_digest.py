@@ -127,7 +127,7 @@ async def test_each_reader_gets_one_digest_in_their_language_with_their_themes(
     for other in ("Skolu tīkls", "Atceltā sanāksme", "Pēc nedēļas", "Sporta stratēģija"):
         assert other not in text, other
     assert "pirmdienās, 09:00" in text  # why they get it
-    assert lv.buttons[0] == ["📅 1", "🗺 1", "📅 2", "🗺 2"]
+    assert lv.buttons[0] == ["📅 1", "🗺 1", "⏰ 1", "📅 2", "🗺 2", "⏰ 2"]
     assert lv.buttons[-1] == [t("lv", "🔕 Turn off the weekly digest")]
 
     [ru] = digests(boris, "ru")
@@ -141,10 +141,15 @@ async def test_each_reader_gets_one_digest_in_their_language_with_their_themes(
     assert digests(carla, "lv") == []  # the digest is off
     assert digests(dace, "lv") == []  # nothing of her themes this week: no message at all
 
-    # 📅 under the digest is the meeting's calendar file.
+    # 📅 under the digest is the meeting's calendar file; ⏰ its reminder, a day before.
     await anna.press("📅 1", message=lv)
     assert anna.last.document is not None
     assert anna.last.document.filename == f"meeting-{strategy}.ics"
+    await anna.press("⏰ 1", message=lv)
+    assert anna.last_answer is not None
+    assert anna.last_answer.text == t(
+        "lv", "⏰ Reminder set for {when}, a day before the meeting. Press ⏰ again to turn it off."
+    ).format(when="otrd., 19. janvāris, 17:30")
 
     # The job again (a replay) and a restart with a later time the same week: nothing twice.
     [job] = await tg.store.schedule.pending(KIND)
@@ -249,10 +254,11 @@ async def test_a_long_digest_comes_in_parts_and_only_once(tg: Harness) -> None:
         start -= 1
     parts = anna.messages[start:]
     assert len(parts) > 1 and all(len(part.text or "") <= 4096 for part in parts)
-    # Buttons under the last part only: 📅 and 🗺 for the first 24, and turning it off.
+    # Buttons under the last part only: 📅, 🗺 and ⏰ for the first 24, and turning it off.
     assert all(part.buttons == [] for part in parts[:-1])
     labels = [label for row in parts[-1].buttons for label in row]
-    assert "📅 24" in labels and "📅 25" not in labels
+    assert "📅 24" in labels and "📅 25" not in labels and "⏰ 24" in labels
+    assert len(labels) <= 100 and all(len(row) <= 8 for row in parts[-1].buttons)  # Telegram's
     assert labels[-1] == t("lv", "🔕 Turn off the weekly digest")
     whole = "\n".join(part.text or "" for part in parts)
     assert all(f"Nr. {number}:" in whole for number in range(1, 31))
