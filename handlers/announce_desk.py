@@ -170,9 +170,9 @@ async def show_preview(update: Update, context: BotContext) -> State:
     if not texts[LV]:
         return await ask_text(update, context, LV)
     audience = str(draft["audience"])
-    counts = await context.store.meetings.recipients_by_language(audience)
+    counts = await context.store.broadcasts.recipients_by_language(audience)
     total = sum(counts.values())
-    announcement = await context.store.meetings.offer_announcement(audience, texts, by=user.id)
+    announcement = await context.store.broadcasts.offer_announcement(audience, texts, by=user.id)
     context.user_data.pop(DRAFT, None)
     await say(
         update,
@@ -219,7 +219,7 @@ async def send(update: Update, context: BotContext) -> None:
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
     broadcast_id = button_id(context)
-    is_announcement = await context.store.meetings.announcement(broadcast_id) is not None
+    is_announcement = await context.store.broadcasts.announcement(broadcast_id) is not None
     broadcast = (
         await start_broadcast(context.app, broadcast_id, by=user.id, chat_id=chat.id)
         if is_announcement
@@ -241,8 +241,8 @@ async def drop(update: Update, context: BotContext) -> None:
     assert query is not None
     broadcast_id = button_id(context)
     dropped = False
-    if await context.store.meetings.announcement(broadcast_id) is not None:
-        dropped = await context.store.meetings.drop_draft(broadcast_id)
+    if await context.store.broadcasts.announcement(broadcast_id) is not None:
+        dropped = await context.store.broadcasts.drop_draft(broadcast_id)
     if not dropped:
         await query.answer(
             context.gettext("This announcement was sent already, or dropped."), show_alert=True

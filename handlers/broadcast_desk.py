@@ -34,9 +34,9 @@ async def offer_broadcast(update: Update, context: BotContext, meeting: Meeting,
     _ = context.gettext
     user = update.effective_user
     assert user is not None
-    counts = await context.store.meetings.recipients_by_language(meeting.theme)
+    counts = await context.store.broadcasts.recipients_by_language(meeting.theme)
     total = sum(counts.values())
-    draft = await context.store.meetings.offer_broadcast(meeting, kind, by=user.id)
+    draft = await context.store.broadcasts.offer_broadcast(meeting, kind, by=user.id)
     tr = translator(STAFF_LANGUAGE, context.settings.timezone)
     text = "\n\n".join(
         [
@@ -77,7 +77,7 @@ async def send(update: Update, context: BotContext) -> None:
 async def drop(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    await context.store.meetings.drop_draft(button_id(context))
+    await context.store.broadcasts.drop_draft(button_id(context))
     await query.answer(context.gettext("Not sent."))
     await query.edit_message_reply_markup(None)
 
@@ -87,11 +87,11 @@ async def stop_broadcast(update: Update, context: BotContext) -> None:
     """Settles what a broadcast has not sent (paused or not) as not sent; the report follows."""
     query = update.callback_query
     assert query is not None
-    broadcast = await context.store.meetings.broadcast(button_id(context))
+    broadcast = await context.store.broadcasts.broadcast(button_id(context))
     if broadcast is None or broadcast.status != "sending":
         await over_already(update, context)
         return
-    stopped = await context.store.meetings.stop_broadcast(broadcast.id)
+    stopped = await context.store.broadcasts.stop_broadcast(broadcast.id)
     await show_progress_now(context.app, broadcast.id)
     await query.answer(
         context.gettext("Stopped: {n} messages will not be sent.").format(n=stopped),
@@ -104,11 +104,11 @@ async def pause(update: Update, context: BotContext) -> None:
     """Holds what a sending broadcast has not sent yet, until Resume (a restart keeps it so)."""
     query = update.callback_query
     assert query is not None
-    broadcast = await context.store.meetings.broadcast(button_id(context))
+    broadcast = await context.store.broadcasts.broadcast(button_id(context))
     if broadcast is not None and broadcast.paused:
         await query.answer(context.gettext("It is paused already."))
         return
-    held = await context.store.meetings.pause_broadcast(button_id(context))
+    held = await context.store.broadcasts.pause_broadcast(button_id(context))
     if held is None:
         await over_already(update, context)
         return
@@ -121,11 +121,11 @@ async def resume(update: Update, context: BotContext) -> None:
     """Sends a paused broadcast's held copies after all."""
     query = update.callback_query
     assert query is not None
-    broadcast = await context.store.meetings.broadcast(button_id(context))
+    broadcast = await context.store.broadcasts.broadcast(button_id(context))
     if broadcast is not None and broadcast.status == "sending" and not broadcast.paused:
         await query.answer(context.gettext("It is being sent already."))
         return
-    waiting = await context.store.meetings.resume_broadcast(button_id(context))
+    waiting = await context.store.broadcasts.resume_broadcast(button_id(context))
     if waiting is None:
         await over_already(update, context)
         return

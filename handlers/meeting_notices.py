@@ -22,14 +22,8 @@ from bot.app import BotApplication, BotContext
 from bot.callbacks import Buttons
 from bot.config import LANGUAGES
 from bot.i18n import N_, STAFF_LANGUAGE, Translator, translator
-from bot.store.meetings import (
-    ANNOUNCEMENT,
-    Announcement,
-    Broadcast,
-    BroadcastReport,
-    Meeting,
-    Progress,
-)
+from bot.store.broadcasts import Announcement, Broadcast, BroadcastReport, Progress
+from bot.store.meetings import ANNOUNCEMENT, Meeting
 from bot.store.schedule import Job
 from bot.text import MESSAGE_LIMIT, shorten
 from handlers.booking_notices import when
@@ -206,7 +200,7 @@ async def draft_payloads(app: BotApplication, draft: Broadcast) -> dict[str, Any
     """What a draft broadcast says, by language: its announcement, or its meeting as it is now;
     None if that is gone."""
     if draft.kind == ANNOUNCEMENT:
-        announcement = await app.store.meetings.announcement(draft.id)
+        announcement = await app.store.broadcasts.announcement(draft.id)
         return announcement_payloads(app, announcement) if announcement else None
     meeting = await app.store.meetings.meeting(draft.meeting_id) if draft.meeting_id else None
     return broadcast_payloads(app, meeting, draft.kind) if meeting else None
@@ -224,11 +218,11 @@ async def start_broadcast(
 ) -> Broadcast | None:
     """Writes the broadcast's ledger (in the caller's transaction) and the progress message in
     `chat_id`; None if the draft is stale (sent already, or its meeting changed since)."""
-    draft = await app.store.meetings.broadcast(broadcast_id)
+    draft = await app.store.broadcasts.broadcast(broadcast_id)
     payloads = await draft_payloads(app, draft) if draft else None
     if draft is None or payloads is None:
         return None
-    broadcast = await app.store.meetings.confirm_broadcast(broadcast_id, by=by, payloads=payloads)
+    broadcast = await app.store.broadcasts.confirm_broadcast(broadcast_id, by=by, payloads=payloads)
     if broadcast is None:
         return None
     tr = translator(STAFF_LANGUAGE, app.settings.timezone)
@@ -307,10 +301,10 @@ async def time_left(app: BotApplication, broadcast: Broadcast, progress: Progres
     was resumed) — answers to residents slow it down — or at OUTBOX_RATE until there is a pace
     to observe; never faster than OUTBOX_RATE."""
     rate = float(app.settings.outbox_rate)
-    since = await app.store.meetings.running_since(broadcast.id)
+    since = await app.store.broadcasts.running_since(broadcast.id)
     now = app.clock()
     if since is not None and now - since >= OBSERVED_AFTER:
-        settled = await app.store.meetings.settled_since(broadcast.id, since)
+        settled = await app.store.broadcasts.settled_since(broadcast.id, since)
         if settled:
             rate = min(rate, settled / (now - since).total_seconds())
     return timedelta(seconds=max(1.0, progress.left / rate))
@@ -357,12 +351,12 @@ async def run_progress(app: BotApplication, job: Job) -> None:
     paused (with Resume in place of Pause) — when what it would say changed; when nothing is
     left, the final report. Plans itself again while the broadcast runs or is paused: every
     few seconds, or once a minute while a pause holds everything."""
-    broadcast = await app.store.meetings.broadcast(int(job.payload["broadcast_id"]))
+    broadcast = await app.store.broadcasts.broadcast(int(job.payload["broadcast_id"]))
     if broadcast is None or broadcast.status not in ("sending", "cancelled"):
         return
     chat_id, tick = int(job.payload["chat_id"]), int(job.payload["tick"])
     tr = translator(STAFF_LANGUAGE, app.settings.timezone)
-    progress = await app.store.meetings.progress(broadcast.id)
+    progress = await app.store.broadcasts.progress(broadcast.id)
     # A stop settles what was not sent at once; the copies being sent then finish first.
     stopped = broadcast.status == "cancelled" and not progress.sending
     if progress.finished or stopped:
@@ -409,8 +403,8 @@ async def finish_progress(
             "message_id": {"$message_of": progress_key(broadcast)},
         },
     )
-    await app.store.meetings.finish_broadcast(broadcast.id)
-    report = await app.store.meetings.report(broadcast.id)
+    await app.store.broadcasts.finish_broadcast(broadcast.id)
+    report = await app.store.broadcasts.report(broadcast.id)
     await app.store.outbox.enqueue(
         f"broadcast:{broadcast.id}:report",
         chat_id,

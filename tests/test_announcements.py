@@ -123,7 +123,7 @@ async def test_to_one_theme_each_once_in_their_language_and_a_second_press_sends
     assert to_anna["text"] == as_read("lv", LV_TEXT) and "parse_mode" not in to_anna
 
     # The store holds the broadcast, what it says and to whom, and its ledger.
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None
     assert (broadcast.kind, broadcast.meeting_id, broadcast.status, broadcast.recipients) == (
         "announcement",
@@ -131,7 +131,7 @@ async def test_to_one_theme_each_once_in_their_language_and_a_second_press_sends
         "done",
         2,
     )
-    announcement = await tg.store.meetings.announcement(1)
+    announcement = await tg.store.broadcasts.announcement(1)
     assert announcement is not None
     assert (announcement.audience, announcement.text_lv, announcement.text_ru) == (
         "culture",
@@ -170,7 +170,7 @@ async def test_to_all_subscribers_everyone_once_and_nobody_else(tg: Harness) -> 
     assert announcements(boris) == [as_read("ru", RU_TEXT)]
     assert announcements(emma) == [as_read("en", EN_TEXT)]
     assert announcements(outsider) == [] and announcements(carla) == []
-    announcement = await tg.store.meetings.announcement(1)
+    announcement = await tg.store.broadcasts.announcement(1)
     assert announcement is not None and announcement.audience == ALL_THEMES
 
     # Without an English text, Emma reads the Latvian one under her own heading.
@@ -207,7 +207,7 @@ async def test_dont_send_sends_nothing(tg: Harness) -> None:
     await inese.press_forged(str(send["callback_data"]), message=preview)
     await finish(tg)
     assert [announcements(user) for user in (anna, boris, emma)] == [[], [], []]
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.status == "dropped"
     assert await tg.store._fetch("SELECT key FROM outbox WHERE broadcast_id = 1") == []
 
@@ -259,7 +259,7 @@ async def test_the_refusal_is_in_the_persons_language_in_a_private_chat(tg: Harn
     await admin.send("/cancel")
     assert admin.last_text == "Cancelled. Nothing was sent."
     await admin.send("A text after /cancel")  # no flow takes it any more
-    assert await tg.store.meetings.broadcast(1) is None
+    assert await tg.store.broadcasts.broadcast(1) is None
 
 
 async def test_only_staff_can_start_an_announcement_or_send_it(tg: Harness) -> None:
@@ -269,7 +269,7 @@ async def test_only_staff_can_start_an_announcement_or_send_it(tg: Harness) -> N
     assert tg.staff_chat.last_text == lv(REFUSED)
     await stranger.send(LV_TEXT)  # no flow of theirs takes it
     assert tg.staff_chat.last_text == lv(REFUSED)
-    assert await tg.store.meetings.broadcast(1) is None
+    assert await tg.store.broadcasts.broadcast(1) is None
     await anna.send("/announce")  # a resident in their own chat
     assert anna.last_text == lv(REFUSED)
 
@@ -281,7 +281,7 @@ async def test_only_staff_can_start_an_announcement_or_send_it(tg: Harness) -> N
     await stranger.press(lv("❎ Don't send"), message=preview)
     await finish(tg)
     assert announcements(anna) == [] and announcements(boris) == []
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.status == "draft"
     # A specialist removed since starting a draft cannot go on with it.
     await specialist(tg).send("/addstaff 700700")
@@ -295,7 +295,7 @@ async def test_only_staff_can_start_an_announcement_or_send_it(tg: Harness) -> N
     await specialist(tg).press(send_label(2), message=preview)
     await finish(tg)
     assert announcements(anna) == [as_read("lv", LV_TEXT)]
-    assert await tg.store.meetings.broadcast(2) is None  # Marta's draft never became one
+    assert await tg.store.broadcasts.broadcast(2) is None  # Marta's draft never became one
 
 
 async def test_a_crash_mid_announcement_duplicates_and_skips_nobody(tg: Harness) -> None:
@@ -310,12 +310,12 @@ async def test_a_crash_mid_announcement_duplicates_and_skips_nobody(tg: Harness)
     tg.app.settle = lambda: tg.app.outbox.deliver_due()  # type: ignore[assignment,method-assign,return-value]
     await specialist(tg).press(send_label(40), message=preview)
     tg.app.settle = deliver  # type: ignore[method-assign]
-    left = (await tg.store.meetings.progress(1)).left
+    left = (await tg.store.broadcasts.progress(1)).left
     assert 0 < left < 40  # the ledger is written; a part went before the process died
     await tg.crash_and_restart()
     await finish(tg)
     assert [announcements(user) for user in subscribers] == [[as_read("lv", LV_TEXT)]] * 40
-    progress = await tg.store.meetings.progress(1)
+    progress = await tg.store.broadcasts.progress(1)
     assert (progress.sent, progress.failed, progress.left) == (40, 0, 0)
 
 
@@ -357,20 +357,20 @@ async def test_an_older_database_keeps_its_meeting_broadcasts(
     store = Store(path, clock=clock)
     await store.open()
     try:
-        broadcast = await store.meetings.broadcast(3)
+        broadcast = await store.broadcasts.broadcast(3)
         assert broadcast is not None
         assert (broadcast.meeting_id, broadcast.kind, broadcast.status) == (
             7,
             "published",
             "sending",
         )
-        assert (await store.meetings.progress(3)).left == 1
+        assert (await store.broadcasts.progress(3)).left == 1
         indexes = await store._fetch("SELECT name FROM sqlite_master WHERE tbl_name = 'broadcasts'")
         assert {row[0] for row in indexes} >= {"broadcasts", "broadcasts_by_status"}
         assert await store._fetch("PRAGMA foreign_key_check") == []
         # The next broadcast takes the next id; a meeting that does not exist is still refused,
         # and so is an announcement without its text.
-        created = await store.meetings.offer_announcement("culture", {"lv": "Teksts"}, by=1)
+        created = await store.broadcasts.offer_announcement("culture", {"lv": "Teksts"}, by=1)
         assert created.id == 4 and created.meeting_id is None
         for sql in (
             "INSERT INTO broadcasts (meeting_id, kind, meeting_version, created_by, created_at)"

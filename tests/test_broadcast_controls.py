@@ -106,7 +106,7 @@ async def test_pause_holds_the_rest_and_resume_sends_each_their_one_copy(tg: Har
         [PROGRESS.format(id=1, n=40, sent=len(reached), failed=0, left=left), PAUSED]
     )
     assert progress.buttons == [[RESUME, STOP]]
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.paused
 
     # Ten minutes pass: nobody else gets it, and the message is not edited for nothing.
@@ -119,7 +119,7 @@ async def test_pause_holds_the_rest_and_resume_sends_each_their_one_copy(tg: Har
     await inese.press_forged(STAFF_BUTTONS.data("pause", broadcast.id), message=progress)
     assert inese.last_answer is not None and not inese.last_answer.show_alert
     assert inese.last_answer.text == lv("It is paused already.")
-    assert (await tg.store.meetings.progress(1)).left == left
+    assert (await tg.store.broadcasts.progress(1)).left == left
 
     await inese.press(RESUME, message=progress)
     assert inese.last_answer is not None
@@ -140,14 +140,14 @@ async def test_a_pause_outlasts_a_crash_and_resume_then_finishes_it(tg: Harness)
     await tg.crash_and_restart()
     await run_for(tg, 120)
     assert copies(residents) == reached  # still held after the restart
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.paused
     assert PAUSED in (progress.text or "") and progress.buttons == [[RESUME, STOP]]
 
     await specialist(tg).press(RESUME, message=progress)
     await run_for(tg, 14)
     assert copies(residents) == [1] * 40
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.status == "done"
 
 
@@ -173,7 +173,7 @@ async def test_stop_while_paused_sends_nothing_more_and_reports_the_rest(tg: Har
             lv("⏹ Not sent, as the broadcast was stopped: {n}").format(n=40 - sent),
         ]
     )
-    report = await tg.store.meetings.report(1)
+    report = await tg.store.broadcasts.report(1)
     assert (report.sent, report.stopped, report.failed) == (sent, 40 - sent, 0)
 
     # A stale press on a stopped broadcast: a clear alert, and nothing changes.
@@ -181,7 +181,7 @@ async def test_stop_while_paused_sends_nothing_more_and_reports_the_rest(tg: Har
         await inese.press_forged(STAFF_BUTTONS.data(action, 1), message=progress)
         assert inese.last_answer is not None and inese.last_answer.show_alert
         assert inese.last_answer.text == STALE
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.status == "cancelled"
     assert copies(residents) == reached
 
@@ -190,15 +190,15 @@ async def test_only_staff_can_pause_resume_or_stop(tg: Harness) -> None:
     residents = await subscribers(tg, 40)
     progress = await send_and_leave_under_way(tg, 40)
     stranger = tg.fake.user("Svešinieks", language_code="lv").in_chat(tg.staff_chat)
-    left = (await tg.store.meetings.progress(1)).left
+    left = (await tg.store.broadcasts.progress(1)).left
     for label in (PAUSE, STOP):
         with only_what_is_due_now(tg):
             await stranger.press(label, message=progress)
         assert stranger.last_answer is not None and stranger.last_answer.show_alert
         assert stranger.last_answer.text == lv("This is for the Development Office staff only.")
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.status == "sending"
-    assert (await tg.store.meetings.progress(1)).left == left  # nothing held, nothing stopped
+    assert (await tg.store.broadcasts.progress(1)).left == left  # nothing held, nothing stopped
     assert progress.buttons == [[PAUSE, STOP]]
     await run_for(tg, 14)
     assert copies(residents) == [1] * 40
@@ -215,7 +215,7 @@ async def test_the_progress_message_says_about_how_long_the_rest_takes(slow: Har
     # Six seconds on, a copy a second (the progress edits taking their share): the pace seen.
     for _ in range(6):
         await second_by_second(tg)
-    left = (await tg.store.meetings.progress(1)).left
+    left = (await tg.store.broadcasts.progress(1)).left
     assert 0 < left < 12
     plausible = {about.format(duration=duration(s)) for s in range(left, 3 * left)}
     assert progress.text.splitlines()[-1] in plausible, progress.text

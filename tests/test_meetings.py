@@ -77,9 +77,9 @@ async def test_subscribe_publish_broadcast_once_each_in_their_language(tg: Harne
     [ru_notice] = meeting_notices(boris, t("ru", "👥 Working-group meeting: {theme}"))
     assert "Культура" in ru_notice and "17:30" in ru_notice and "стратегию культуры" in ru_notice
     assert meeting_notices(carla, t("lv", "👥 Working-group meeting: {theme}")) == []
-    broadcast = await tg.store.meetings.broadcast(1)
+    broadcast = await tg.store.broadcasts.broadcast(1)
     assert broadcast is not None and broadcast.recipients == 3 and broadcast.status == "done"
-    progress = await tg.store.meetings.progress(1)
+    progress = await tg.store.broadcasts.progress(1)
     assert (progress.sent, progress.failed, progress.left) == (2, 1, 0)
     report = "\n".join(
         [
@@ -129,7 +129,7 @@ async def test_a_crash_mid_broadcast_duplicates_and_skips_nobody(tg: Harness) ->
     tg.app.settle = lambda: tg.app.outbox.deliver_due()  # type: ignore[assignment,method-assign,return-value]
     await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
     tg.app.settle = deliver  # type: ignore[method-assign]
-    left = (await tg.store.meetings.progress(1)).left
+    left = (await tg.store.broadcasts.progress(1)).left
     assert 0 < left < 40
     await tg.crash_and_restart()
     for _ in range(3):

@@ -65,7 +65,7 @@ async def test_a_broadcast_keeps_to_the_limit_within_each_batch(tg: Harness) -> 
         tg.clock.advance(seconds=7)
         await tg.app.settle()
     assert tg.fake.flood_refusals == 0
-    assert (await tg.store.meetings.progress(1)).sent == 40
+    assert (await tg.store.broadcasts.progress(1)).sent == 40
 
 
 def test_a_direct_reply_counts_the_outboxs_sends_against_telegrams_limit() -> None:
@@ -99,4 +99,4 @@ async def test_residents_chatting_during_a_broadcast_wait_instead_of_meeting_a_4
         assert "/cancel" in user.last_text
     await tg.app.settle()
     assert tg.fake.flood_refusals == 0
-    assert (await tg.store.meetings.progress(1)).sent == 40
+    assert (await tg.store.broadcasts.progress(1)).sent == 40

@@ -353,13 +353,13 @@ async def test_a_broadcast_under_way_survives_the_pause_migration(tmp_path: Path
     new = Store(path, clock=lambda: NOW)
     await new.open()
     try:
-        assert (await new.meetings.progress(7)).left == 2
+        assert (await new.broadcasts.progress(7)).left == 2
         assert await new.outbox.deliveries_to(42) == [("broadcast:7:42", "pending")]
-        assert await new.meetings.pause_broadcast(7) == 2
-        broadcast = await new.meetings.broadcast(7)
+        assert await new.broadcasts.pause_broadcast(7) == 2
+        broadcast = await new.broadcasts.broadcast(7)
         assert broadcast is not None and broadcast.paused and broadcast.status == "sending"
         assert await new.outbox.due(NOW) == []
-        assert await new.meetings.resume_broadcast(7) == 2
+        assert await new.broadcasts.resume_broadcast(7) == 2
         assert len(await new.outbox.due(NOW)) == 2
     finally:
         await new.close()
@@ -378,10 +378,10 @@ async def confirmed_broadcast(store: Store, residents: list[int]):
         descriptions={"lv": "Kultūra"},
         by=1,
     )
-    draft = await store.meetings.offer_broadcast(meeting, "published", by=1)
+    draft = await store.broadcasts.offer_broadcast(meeting, "published", by=1)
     payload = {"text": "Sanāksme"}
     payloads = {"lv": payload, "ru": payload, "en": payload}
-    assert await store.meetings.confirm_broadcast(draft.id, by=1, payloads=payloads) is not None
+    assert await store.broadcasts.confirm_broadcast(draft.id, by=1, payloads=payloads) is not None
     return draft
 
 
@@ -391,16 +391,16 @@ async def test_a_copy_in_flight_at_a_pause_or_a_stop_is_not_sent_after_it(store:
     first = await confirmed_broadcast(store, [41])
     [in_flight] = await store.outbox.due(NOW)
     await store.outbox.claim([in_flight.id])
-    assert await store.meetings.pause_broadcast(first.id) == 0  # nothing pending but this one
+    assert await store.broadcasts.pause_broadcast(first.id) == 0  # nothing pending but this one
     await store.outbox.retry_later(in_flight.id, NOW, "429: retry after 3 s")
     assert await store.outbox.deliveries_to(41) == [(in_flight.key, "held")]
-    assert await store.meetings.resume_broadcast(first.id) == 1
+    assert await store.broadcasts.resume_broadcast(first.id) == 1
     [again] = await store.outbox.due(NOW)
     assert again.id == in_flight.id
 
     await store.outbox.claim([again.id])
-    await store.meetings.stop_broadcast(first.id)
+    await store.broadcasts.stop_broadcast(first.id)
     await store.outbox.retry_later(again.id, NOW, "network error")
     assert await store.outbox.deliveries_to(41) == [(again.key, "failed")]
-    assert (await store.meetings.report(first.id)).stopped == 1
+    assert (await store.broadcasts.report(first.id)).stopped == 1
     assert await store.outbox.due(NOW) == []

@@ -31,6 +31,7 @@ from bot.clock import Clock, utc_now
 from bot.clock import to_text as _iso
 from bot.config import SYNCHRONOUS, package_folder
 from bot.store.bookings import Bookings
+from bot.store.broadcasts import Broadcasts
 from bot.store.conversations import Conversations
 from bot.store.drafts import Drafts
 from bot.store.journal import Journal
@@ -102,6 +103,7 @@ class Store:
         # Set when a transaction deleted personal data: the WAL is checkpointed after its commit.
         self._checkpoint_due = False
         self.meetings = Meetings(self)
+        self.broadcasts = Broadcasts(self)
         self.stats = Stats(self)
 
     # -- lifecycle -------------------------------------------------------------------------
