@@ -21,7 +21,7 @@ ACTIVE = ("requested", "confirmed")
 CLOSED = ("declined", "cancelled", "expired", "attended", "no_show")
 _COLUMNS = (
     "id, resident_id, language, starts_at, ends_at, theme, note, status, reason, decided_by,"
-    " decided_by_name, decided_at, version, created_at"
+    " decided_by_name, decided_at, version, created_at, calendar_sequence"
 )
 
 
@@ -41,6 +41,8 @@ class Booking:
     decided_at: datetime | None
     version: int
     created_at: datetime
+    # The SEQUENCE of the last calendar file the resident was sent; None: none was sent.
+    calendar_sequence: int | None = None
 
     @property
     def is_active(self) -> bool:
@@ -238,6 +240,13 @@ class Bookings:
                 return None
         return await self.booking(booking_id)
 
+    async def record_calendar_sequence(self, booking_id: int, sequence: int) -> None:
+        """Remembers the SEQUENCE of the calendar file just queued for the booking's resident."""
+        async with self.store._write() as db:
+            await db.execute(
+                "UPDATE bookings SET calendar_sequence = ? WHERE id = ?", (sequence, booking_id)
+            )
+
     async def close_date(self, day: date, reason: str, *, by: int) -> bool:
         """Closes the reception on `day`; False if it was closed already (the reason stays)."""
         async with self.store._write() as db:
@@ -284,4 +293,5 @@ def _booking(row: Any) -> Booking:
         decided_at=from_text(row[11]) if row[11] else None,
         version=row[12],
         created_at=from_text(row[13]),
+        calendar_sequence=row[14],
     )
