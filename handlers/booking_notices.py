@@ -1,7 +1,7 @@
 """What the bot sends on its own about a reception booking — to the resident (the decision, the
-confirmation with the map and a calendar file, reminders, a lapsed request, a closed date) and
-to the staff chat (the booking's card and its updates) — and the scheduled jobs behind the
-reminders and the lapsing. Everything is queued in the outbox, in the transaction of the change
+confirmation with the map and a calendar file, the file again when the booking is moved or
+cancelled, reminders, a lapsed request, a closed date) and to the staff chat (the booking's card
+and its updates) — and the scheduled jobs behind the reminders and the lapsing. Everything is queued in the outbox, in the transaction of the change
 that causes it, keyed by that change, so a replay or a crash repeats none of it.
 
 These take the application rather than a handler's context: the scheduler's jobs send them too.
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from babel.dates import format_time
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import reception, statuses
@@ -113,17 +113,8 @@ async def confirm_effects(app: BotApplication, booking: Booking) -> None:
             "address": venue.address,
         },
     )
-    await app.store.outbox.enqueue(
-        f"booking:{booking.id}:ics",
-        booking.resident_id,
-        "send_document",
-        {
-            "document": {
-                "$bytes": base64.b64encode(calendar_file(app, booking, tr)).decode(),
-                "filename": f"reception-{booking.id}.ics",
-            },
-            "caption": _("Add the meeting to your calendar."),
-        },
+    await send_calendar_file(
+        app, booking, tr, f"booking:{booking.id}:ics", _("Add the meeting to your calendar.")
     )
     now = app.clock()
     for offset in reception.reminders_due(rec, booking.starts_at, now):
@@ -148,17 +139,33 @@ async def call_off_jobs(app: BotApplication, booking: Booking) -> None:
         await app.store.schedule.cancel(reminder_key(booking, offset))
 
 
-def calendar_file(app: BotApplication, booking: Booking, tr: Translator) -> bytes:
-    """The booking as an iCalendar event: a stable UID, the times in the municipality's zone."""
+def calendar_file(
+    app: BotApplication,
+    booking: Booking,
+    tr: Translator,
+    *,
+    sequence: int = 0,
+    cancelled: bool = False,
+) -> bytes:
+    """The booking as an iCalendar event, published by the office (RFC 5546's PUBLISH, or
+    CANCEL once cancelled): the same UID in every file about the booking and a higher SEQUENCE
+    in each, so a calendar app updates or removes the event it has rather than adding another;
+    the times in the municipality's zone."""
     municipality = app.settings.municipality
     zone = app.settings.timezone
     calendar = Calendar()
     calendar.add("prodid", "-//liepaja-bot//reception//EN")
     calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     host = urlparse(municipality.website).hostname or "liepaja-bot"
     event.add("uid", f"booking-{booking.id}@{host}")
-    event.add("dtstamp", booking.created_at)
+    event.add("sequence", sequence)
+    event.add("dtstamp", app.clock())
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    organizer = vCalAddress(f"mailto:{municipality.email}")
+    organizer.params["cn"] = municipality.office(tr.language)
+    event.add("organizer", organizer)
     event.add("dtstart", booking.starts_at.astimezone(zone))
     event.add("dtend", booking.ends_at.astimezone(zone))
     event.add("summary", tr.gettext("Meeting with the Development Office"))
@@ -167,6 +174,62 @@ def calendar_file(app: BotApplication, booking: Booking, tr: Translator) -> byte
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+async def send_calendar_file(
+    app: BotApplication,
+    booking: Booking,
+    tr: Translator,
+    key: str,
+    caption: str,
+    *,
+    cancelled: bool = False,
+) -> None:
+    """Queues the booking's calendar file with the SEQUENCE after the last one sent, and records
+    it — only if queued: a replayed change (its key queued already) changes nothing."""
+    sequence = 0 if booking.calendar_sequence is None else booking.calendar_sequence + 1
+    content = calendar_file(app, booking, tr, sequence=sequence, cancelled=cancelled)
+    queued = await app.store.outbox.enqueue(
+        key,
+        booking.resident_id,
+        "send_document",
+        {
+            "document": {
+                "$bytes": base64.b64encode(content).decode(),
+                "filename": f"reception-{booking.id}.ics",
+            },
+            "caption": caption,
+        },
+        purpose={"kind": "booking_notice", "booking_id": booking.id},
+    )
+    if queued:
+        await app.store.bookings.record_calendar_sequence(booking.id, sequence)
+
+
+async def send_calendar_update(app: BotApplication, booking: Booking) -> None:
+    """A booking moved after its calendar file was sent: the event again, at the new time."""
+    if booking.calendar_sequence is None:
+        return  # never confirmed: nothing in the resident's calendar to change
+    tr = await resident_translator(app, booking)
+    caption = tr.gettext(
+        "The new time for your calendar: opening this file moves the meeting you added before."
+    )
+    await send_calendar_file(
+        app, booking, tr, f"booking:{booking.id}:v{booking.version}:ics", caption
+    )
+
+
+async def send_calendar_cancellation(app: BotApplication, booking: Booking) -> None:
+    """A booking ended after its calendar file was sent: a cancellation of the same event."""
+    if booking.calendar_sequence is None or booking.resident_id < 0:
+        return  # never confirmed, or the resident was forgotten (the id is a placeholder)
+    tr = await resident_translator(app, booking)
+    caption = tr.gettext(
+        "For your calendar: opening this file removes the cancelled meeting from it."
+    )
+    await send_calendar_file(
+        app, booking, tr, f"booking:{booking.id}:v{booking.version}:ics", caption, cancelled=True
+    )
 
 
 async def tell_declined(app: BotApplication, booking: Booking) -> None:
@@ -181,6 +244,7 @@ async def tell_declined(app: BotApplication, booking: Booking) -> None:
         email=app.settings.municipality.email,
     )
     await tell_resident(app, booking, f"booking:{booking.id}:declined", text)
+    await send_calendar_cancellation(app, booking)
     await call_off_jobs(app, booking)
 
 
@@ -196,6 +260,7 @@ async def tell_closed(app: BotApplication, booking: Booking) -> None:
         time=format_time(booking.starts_at, "short", tzinfo=tr.timezone, locale=tr.locale),
     )
     await tell_resident(app, booking, f"booking:{booking.id}:closed", text)
+    await send_calendar_cancellation(app, booking)
     await call_off_jobs(app, booking)
 
 

@@ -1,6 +1,7 @@
 """The resident's booking in "My submissions and bookings": shown above their proposals, with a
 Cancel button until the cancel deadline (after it, whom to write). Cancelling calls off the
-reminders and shows the change on the booking's card in the staff chat.
+reminders, sends a confirmed booking's resident a cancellation for their calendar, and shows the
+change on the booking's card in the staff chat.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from bot.app import BotContext
 from bot.callbacks import Buttons, button_id
 from bot.i18n import N_
 from bot.store.bookings import Booking
-from handlers.booking_notices import call_off_jobs, place, queue_card_update, status_name, when
+from handlers.booking_notices import (
+    call_off_jobs,
+    place,
+    queue_card_update,
+    send_calendar_cancellation,
+    status_name,
+    when,
+)
 from handlers.menu import main_menu
 from handlers.rescheduling import move_button
 from handlers.waitlist import offer_freed
@@ -110,6 +118,7 @@ async def drop(update: Update, context: BotContext) -> None:
         return
     await query.edit_message_reply_markup(None)
     await call_off_jobs(context.app, cancelled)
+    await send_calendar_cancellation(context.app, cancelled)
     await queue_card_update(context.app, cancelled)
     await offer_freed(context.app, cancelled.starts_at)
     await context.bot.send_message(

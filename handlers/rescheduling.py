@@ -1,8 +1,9 @@
 """Moving one's booking to another time, from "My submissions and bookings", until the cancel
 deadline: a date with free places → a free time → moved. The new place is taken in one
 transaction with the move (as in booking), the old one is released and offered to its date's
-waitlist, the lapsing or the reminders are planned anew, and the staff chat's card shows the new
-time. A declined, cancelled or lapsed booking cannot be moved: the resident is told so.
+waitlist, the lapsing or the reminders are planned anew, the staff chat's card shows the new
+time, and a confirmed booking's resident gets its calendar file again, at the new time (the same
+event, updated). A declined, cancelled or lapsed booking cannot be moved: the resident is told so.
 
 Every button carries the booking's id and is checked again when pressed.
 """
@@ -21,6 +22,7 @@ from handlers.booking_notices import (
     REMIND,
     queue_card_update,
     reminder_key,
+    send_calendar_update,
     status_name,
     when,
 )
@@ -156,6 +158,7 @@ async def slot_chosen(update: Update, context: BotContext) -> None:
     await query.answer()
     await query.edit_message_reply_markup(None)
     await replan_jobs(context.app, moved)
+    await send_calendar_update(context.app, moved)
     await queue_card_update(context.app, moved)
     await offer_freed(context.app, booking.starts_at)
     _ = context.gettext
