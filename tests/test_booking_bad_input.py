@@ -81,8 +81,11 @@ async def test_staff_close_a_date_and_every_resident_is_told_in_their_language(
     assert "2" in tg.staff_chat.last_text
     assert (await tg.store.bookings.booking(1)).status == "cancelled"
     assert (await tg.store.bookings.booking(2)).status == "cancelled"
-    assert "darbinieku apmācības" in anna.last_text and "14:30" in anna.last_text
-    assert anna.last_text.startswith("Atvainojiet, pieņemšana")
+    # Anna's booking was confirmed: the notice, then the cancellation for her calendar.
+    notice, calendar = anna.messages[-2:]
+    assert "darbinieku apmācības" in notice.text and "14:30" in notice.text
+    assert notice.text.startswith("Atvainojiet, pieņemšana")
+    assert calendar.document is not None and calendar.document.filename == "reception-1.ics"
     assert boris.last_text.startswith("К сожалению, приёма")
     assert card_of(tg, 1).buttons == [] and card_of(tg, 2).buttons == []
     # No reminder goes out, and the date is no longer offered.

@@ -188,10 +188,11 @@ async def test_a_booking_is_moved_and_its_old_place_offered(tg: Harness, languag
     await anna.press(_("🔁 Change the time"))
     await anna.press(day_label(language, date(2027, 1, 27)))
     await anna.press("15:00")
-    assert (
-        anna.last_text.startswith(_("Your booking is moved to {when}.").split("{")[0])
-        and "15:00" in anna.last_text
-    )
+    # The answer, then the calendar file at the new time (tests/test_booking_calendar.py).
+    answer, calendar = anna.messages[-2:]
+    assert answer.text.startswith(_("Your booking is moved to {when}.").split("{")[0])
+    assert "15:00" in answer.text
+    assert calendar.document is not None and calendar.document.filename == "reception-1.ics"
     moved = await tg.store.bookings.booking(1)
     assert moved.status == "confirmed"
     assert moved.starts_at == datetime(2027, 1, 27, 15, 0, tzinfo=RIGA)
