@@ -1,8 +1,9 @@
 """What the bot sends on its own about a reception booking — to the resident (the decision, the
 confirmation with the map and a calendar file, the file again when the booking is moved or
 cancelled, reminders, a lapsed request, a closed date) and to the staff chat (the booking's card
-and its updates) — and the scheduled jobs behind the reminders and the lapsing. Everything is queued in the outbox, in the transaction of the change
-that causes it, keyed by that change, so a replay or a crash repeats none of it.
+and its updates) — and the scheduled jobs behind the reminders and the lapsing. Everything is
+queued in the outbox, in the transaction of the change that causes it, keyed by that change, so a
+replay or a crash repeats none of it.
 
 These take the application rather than a handler's context: the scheduler's jobs send them too.
 """
