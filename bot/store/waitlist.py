@@ -15,7 +15,11 @@ from bot.clock import from_text, to_text
 if TYPE_CHECKING:
     from bot.store import Store
 
-_COLUMNS = "id, resident_id, day, language, status, offered_start, offered_until, booking_id"
+_COLUMNS = (
+    "id, resident_id, day, language, status, offered_start, offered_until, booking_id, created_at"
+)
+# In a line: still waiting, or offered a place and not yet answered.
+_IN_LINE = "('waiting', 'offered')"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Entry:
     offered_start: datetime | None
     offered_until: datetime | None
     booking_id: int | None
+    created_at: datetime
 
 
 class Waitlist:
@@ -44,6 +49,25 @@ class Waitlist:
             (resident_id, day.isoformat()),
         )
         return _entry(rows[0]) if rows else None
+
+    async def lengths(self, since: date) -> dict[date, int]:
+        """How many are in each line from `since` on (waiting, or offered and not answered), by
+        date; dates nobody waits for are left out."""
+        rows = await self.store._fetch(
+            f"SELECT day, COUNT(*) FROM waitlist WHERE day >= ? AND status IN {_IN_LINE}"
+            " GROUP BY day ORDER BY day",
+            (since.isoformat(),),
+        )
+        return {date.fromisoformat(row[0]): row[1] for row in rows}
+
+    async def line(self, day: date, *, offset: int, limit: int) -> list[Entry]:
+        """`day`'s line in the order places are offered (first joined, first offered)."""
+        rows = await self.store._fetch(
+            f"SELECT {_COLUMNS} FROM waitlist WHERE day = ? AND status IN {_IN_LINE}"
+            " ORDER BY id LIMIT ? OFFSET ?",
+            (day.isoformat(), limit, offset),
+        )
+        return [_entry(row) for row in rows]
 
     async def join(self, resident_id: int, day: date, *, language: str) -> bool:
         """Puts the resident in `day`'s line; False if they have an entry for it already."""
@@ -97,4 +121,5 @@ def _entry(row: Any) -> Entry:
         offered_start=from_text(row[5]) if row[5] else None,
         offered_until=from_text(row[6]) if row[6] else None,
         booking_id=row[7],
+        created_at=from_text(row[8]),
     )
