@@ -1,7 +1,7 @@
 """The office's side of reception bookings: Confirm or Decline on a booking's card in the staff
 chat (a decline needs a reason: a common one by button, or typed as a reply to a prompt),
-`/closedate` to close a date, and `/bookings`, the coming reception's agenda, where attendance
-is marked.
+`/closedate` to close a date, `/bookings`, the coming reception's agenda, where attendance is
+marked and each day's waitlist is counted, and `/waitlist`, who waits for which date, in order.
 
 Every action goes through `staff_only` when it happens. A button carries the booking's version
 its specialist saw, so a second specialist pressing after the first is told what the first did.
@@ -21,11 +21,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot import reception
 from bot.app import BotContext
 from bot.auth import is_staff, staff_only
 from bot.callbacks import button_args, button_id
 from bot.i18n import N_
-from bot.keyboards import inline_keyboard
+from bot.keyboards import inline_keyboard, page_count, paging_row
 from bot.proposal_texts import resident_label
 from bot.store.bookings import Booking
 from bot.text import send_long
@@ -53,6 +54,7 @@ REASONS = {
     "remit": N_("This question is not within the Development Office's remit."),
 }
 AGENDA_DAYS = 7
+WAITLIST_PAGE = 10
 
 
 async def booking_from_button(update: Update, context: BotContext) -> Booking | None:
@@ -368,6 +370,10 @@ async def agenda(update: Update, context: BotContext) -> None:
                     ),
                 ]
             )
+    waiting = (await context.store.waitlist.lengths(day)).get(day, 0)
+    if waiting:
+        lines += ["", waitlist_count(context, waiting)]
+        rows.append([waitlist_button(context, day, waiting)])
     navigation = []
     if page > 0:
         navigation.append(InlineKeyboardButton("◀️", callback_data=f"{PREFIX}agenda:{page - 1}"))
@@ -410,6 +416,113 @@ async def mark_attendance(update: Update, context: BotContext) -> None:
     await query.edit_message_reply_markup(None)
 
 
+# -- /waitlist: who waits for a place -------------------------------------------------------------
+
+
+def waitlist_count(context: BotContext, n: int) -> str:
+    return context.ngettext(
+        "📝 Waitlist: {n} resident waiting", "📝 Waitlist: {n} residents waiting", n
+    ).format(n=n)
+
+
+def waitlist_button(context: BotContext, day: date, n: int) -> InlineKeyboardButton:
+    """Opens `day`'s line (as a new message, beside the agenda or the overview)."""
+    return InlineKeyboardButton(
+        context.gettext("📝 {date}: waitlist ({n})").format(
+            date=context.tr.date(day, "MMMMEd"), n=n
+        ),
+        callback_data=f"{PREFIX}wl:{reception.day_code(day)}:0",
+    )
+
+
+@staff_only
+async def waitlists(update: Update, context: BotContext) -> None:
+    """/waitlist: the coming dates residents wait for, each with how many and its button."""
+    message = update.effective_message
+    assert message is not None
+    today = context.now().astimezone(context.settings.timezone).date()
+    lengths = await context.store.waitlist.lengths(today)
+    if not lengths:
+        await message.reply_text(context.gettext("Nobody is waiting for a reception date."))
+        return
+    await message.reply_text(
+        context.gettext("Waitlists of the coming reception dates, first come first offered:"),
+        reply_markup=inline_keyboard(
+            [[waitlist_button(context, day, n)] for day, n in lengths.items()]
+        ),
+    )
+
+
+@staff_only
+async def waitlist_page(update: Update, context: BotContext) -> None:
+    """One page of a date's line, in the order its places are offered: who (as the agenda names
+    residents), in which language, since when, and an open offer's slot and deadline. Opening it
+    sends the list; paging edits it."""
+    _ = context.gettext
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    day = reception.day_of_code(button_id(context))
+    if day is None:
+        await query.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await query.answer()
+    total = (await context.store.waitlist.lengths(day)).get(day, 0)
+    page = min(button_id(context, 1), page_count(total, WAITLIST_PAGE) - 1)
+    entries = await context.store.waitlist.line(
+        day, offset=page * WAITLIST_PAGE, limit=WAITLIST_PAGE
+    )
+    heading = _("Waitlist for {date}").format(date=context.tr.date(day, "yMMMMEd"))
+    lines = [heading, waitlist_count(context, total)]
+    if total > WAITLIST_PAGE:
+        lines.append(
+            _("Page {page} of {pages}").format(
+                page=page + 1, pages=page_count(total, WAITLIST_PAGE)
+            )
+        )
+    lines.append("")
+    if not entries:
+        lines.append(_("Nobody is waiting for this date any more."))
+    for number, entry in enumerate(entries, start=page * WAITLIST_PAGE + 1):
+        line = _("{number}. {resident} · {language} · since {since}").format(
+            number=number,
+            resident=resident_label(context.tr, entry.resident_id),
+            language=entry.language,
+            since=context.tr.datetime(entry.created_at, "MMMd"),
+        )
+        if entry.status == "offered" and entry.offered_start and entry.offered_until:
+            line += "\n    " + _("offered {time}, to answer by {until}").format(
+                time=reception_time(context, entry.offered_start),
+                until=context.tr.datetime(entry.offered_until, "MMMd"),
+            )
+        lines.append(line)
+    code = reception.day_code(day)
+    navigation = paging_row(
+        page=page,
+        total=total,
+        page_size=WAITLIST_PAGE,
+        previous_label=_("◀️ Previous"),
+        next_label=_("Next ▶️"),
+        data_for=lambda n: f"{PREFIX}wlp:{code}:{n}",
+    )
+    markup = inline_keyboard([navigation])
+    if (query.data or "").startswith(f"{PREFIX}wlp:") and query.message is not None:
+        await show_text(context, query.message, "\n".join(lines), markup)  # type: ignore[arg-type]
+    else:
+        await send_long(context.bot, chat.id, "\n".join(lines), reply_markup=markup)
+
+
+async def show_text(
+    context: BotContext, message: Message, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=message.chat_id, message_id=message.message_id, reply_markup=markup
+        )
+    except BadRequest as error:
+        if "not modified" not in str(error):
+            raise
+
+
 def prompt_reply_handlers() -> list[BaseHandler]:
     """Before everything else that takes replies (see handlers/__init__.py)."""
     return [MessageHandler(filters.TEXT & ~filters.COMMAND & filters.REPLY, reason_replied)]
@@ -426,6 +539,9 @@ def handlers() -> list[BaseHandler]:
         on("agenda:{id}", agenda),
         on("came:{id}:{id}", mark_attendance),
         on("noshow:{id}:{id}", mark_attendance),
+        on("wl:{id}:{id}", waitlist_page),
+        on("wlp:{id}:{id}", waitlist_page),
         CommandHandler("bookings", agenda),
+        CommandHandler("waitlist", waitlists),
         CommandHandler("closedate", close_date),
     ]

@@ -28,6 +28,7 @@ def staff_command_menu(tr: Translator) -> list[tuple[str, str]]:
     return [
         ("proposals", _("Open proposals by theme and status")),
         ("bookings", _("The coming reception's bookings")),
+        ("waitlist", _("Who is waiting for a place at the reception, by date")),
         ("closedate", _("Close the reception on a date: /closedate YYYY-MM-DD reason")),
         ("meetings", _("The working groups' coming meetings: edit, cancel, broadcast")),
         ("newmeeting", _("Create a working-group meeting")),
