@@ -10,7 +10,6 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from bot.store.meetings import REMINDER_JOBS
 from bot.store.privacy import months_before
 from bot.store.schedule import Job
 
@@ -53,11 +52,12 @@ async def run_maintenance(app: BotApplication, job: Job) -> None:
     ids = await store.journal.forget_handled_before(now - KEEP_HANDLED_IDS)
     rows = await store.outbox.forget_settled_before(now - KEEP_SETTLED_OUTBOX)
     log.info("maintenance: %s idle states, %s update ids, %s outbox rows", dropped, ids, rows)
-    # A reminder is wanted until its meeting is over; its jobs (which name the resident) are
-    # kept as long as the outbox rows they wrote.
+    # A reminder is wanted until its meeting is over. Finished jobs (a reminder's name its
+    # resident; a broadcast leaves one progress tick every few seconds) are kept as long as the
+    # outbox rows they wrote: no job is planned again under a key that old.
     reminders = await store.meetings.forget_reminders_ended_before(now)
-    jobs = await store.schedule.forget_finished(REMINDER_JOBS, before=now - KEEP_SETTLED_OUTBOX)
-    log.info("maintenance: %s reminders of past meetings, %s of their jobs", reminders, jobs)
+    jobs = await store.schedule.forget_finished(before=now - KEEP_SETTLED_OUTBOX)
+    log.info("maintenance: %s reminders of past meetings, %s finished jobs", reminders, jobs)
     # The privacy notice's promise: kept for `retention_months` after the last message.
     retention = months_before(now, app.settings.municipality.retention_months)
     retained = await store.privacy.apply_retention(

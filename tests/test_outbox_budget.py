@@ -100,3 +100,34 @@ async def test_residents_chatting_during_a_broadcast_wait_instead_of_meeting_a_4
     await tg.app.settle()
     assert tg.fake.flood_refusals == 0
     assert (await tg.store.broadcasts.progress(1)).sent == 40
+
+
+async def test_a_broadcasts_finished_jobs_are_forgotten_with_its_outbox_rows(tg: Harness) -> None:
+    """Each progress tick is a job row: the night's maintenance drops finished ones once they
+    are as old as the outbox rows it forgets, so the schedule does not grow with every
+    broadcast ever sent."""
+    for number in range(3):
+        await subscribe(await tg.onboarded(f"R{number}", language="Latviešu"), "lv", CULTURE["lv"])
+    await publish(tg)
+    offer = tg.staff_chat.messages[-1]
+    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=3), message=offer)
+    for _ in range(3):
+        tg.clock.advance(seconds=7)
+        await tg.app.settle()
+    assert (await tg.store.broadcasts.progress(1)).sent == 3
+
+    async def finished_ticks() -> int:
+        rows = await tg.store._fetch(
+            "SELECT COUNT(*) FROM scheduled_jobs WHERE kind = 'broadcast_progress'"
+            " AND status != 'pending'"
+        )
+        return int(rows[0][0])
+
+    assert await finished_ticks() >= 1
+    tg.clock.advance(days=29)
+    await tg.app.settle()
+    assert await finished_ticks() >= 1  # kept as long as the outbox rows they wrote
+    tg.clock.advance(days=2)
+    await tg.app.settle()
+    assert await finished_ticks() == 0
+    assert await tg.store.schedule.pending("maintenance")  # the next night's run is planned

@@ -138,13 +138,15 @@ class Schedule:
                     (error, to_text(retry_at), job.id),
                 )
 
-    async def forget_finished(self, kind: str, *, before: datetime) -> int:
-        """Removes jobs of `kind` that are no longer pending (done, failed or cancelled) and
-        were due before `before`."""
+    async def forget_finished(self, *, before: datetime, kind: str | None = None) -> int:
+        """Removes jobs (of `kind`, or of every kind) that are no longer pending (done, failed
+        or cancelled) and were due before `before`. A finished job's key keeps it from being
+        planned again, so `before` must lie past any moment that key could be planned anew."""
         async with self.store._write() as db:
             cursor = await db.execute(
-                "DELETE FROM scheduled_jobs WHERE kind = ? AND status != 'pending' AND due_at < ?",
-                (kind, to_text(before)),
+                "DELETE FROM scheduled_jobs WHERE (? IS NULL OR kind = ?) AND status != 'pending'"
+                " AND due_at < ?",
+                (kind, kind, to_text(before)),
             )
             return cursor.rowcount
 
