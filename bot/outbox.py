@@ -67,7 +67,8 @@ class Limits:
     overall_per_second: int = DEFAULT_OVERALL_PER_SECOND
 
 
-# Set while the sender calls Telegram: its calls are counted by `spend`, not as direct ones.
+# Set while the sender calls Telegram: its calls are counted by their reservation, not as direct
+# replies.
 _SENDING_FROM_OUTBOX: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "sending_from_outbox", default=False
 )
@@ -75,7 +76,8 @@ _SENDING_FROM_OUTBOX: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 @dataclass
 class Reservation:
-    """A send the sender has picked but not yet made (it waits for its claim to commit)."""
+    """A send picked by the sender (or a reply about to go) that Telegram has not answered yet:
+    it counts in the overall budget meanwhile."""
 
     chat_id: int
     direct: bool = False  # a handler's reply, not one of the outbox's own sends
@@ -122,7 +124,7 @@ class RateBudget:
 
     def direct_ready_at(self, now: datetime) -> datetime:
         """When a direct reply may go: everything counted (the outbox's sends too) against
-        Telegram's own limit, less one for the jitter of the trip there. The outbox keeps to its
+        Telegram's own limit, less one to spare. The outbox keeps to its
         lower rate, so a reply waits only when residents' replies alone come in a burst — a wait
         of a fraction of a second, where a 429 costs every sender a second at least."""
         return self._overall_ready_at(now, TELEGRAM_OVERALL_PER_SECOND - 1)
@@ -132,8 +134,8 @@ class RateBudget:
         direct = self._prune(self._direct_sends, now, 1.0) or deque()
         if len(own) + len(direct) + self._reserved < limit:
             return now
-        # When the oldest send of the last second falls out of it (a reserved send is made from
-        # now on: a second from now at the latest).
+        # When the oldest send of the last second falls out of it (with reserved sends alone, a
+        # second from now at the earliest: they are stamped when answered, from now on).
         oldest = min((sends[0] for sends in (own, direct) if sends), default=now)
         return oldest + timedelta(seconds=1)
 
