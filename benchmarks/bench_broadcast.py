@@ -35,6 +35,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -49,8 +50,6 @@ TELEGRAM_LIMIT = 30
 
 
 def lv(message: str) -> str:
-    from zoneinfo import ZoneInfo
-
     return translator("lv", ZoneInfo("Europe/Riga")).gettext(message)
 
 
@@ -119,7 +118,11 @@ async def broadcast(
         await inese.press(lv("Skip"))
         await reply(inese)
     await inese.press(lv("✅ Publish"))
-    send_label = lv("📣 Send to {n} subscribers").format(n=expected)
+    send_label = (
+        translator("lv", ZoneInfo("Europe/Riga"))
+        .ngettext("📣 Send to {n} subscriber", "📣 Send to {n} subscribers", expected)
+        .format(n=expected)
+    )
     await fake.wait_until(lambda: any(m.button(send_label) for m in inese.messages), 60)
     watch.marker, watch.copies = marker, Counter()
     pressed = time.perf_counter()

@@ -198,7 +198,9 @@ async def show_preview(update: Update, context: BotContext) -> State:
         )
     rows = [[(_("❎ Don't send"), BUTTONS.data("drop", announcement.id))]]
     if total:
-        label = _("📣 Send to {n} subscribers").format(n=total)
+        label = context.ngettext(
+            "📣 Send to {n} subscriber", "📣 Send to {n} subscribers", total
+        ).format(n=total)
         rows.insert(0, [(label, BUTTONS.data("send", announcement.id))])
     await context.bot.send_message(chat.id, "\n".join(lines), reply_markup=keyboard(*rows))
     return END

@@ -53,7 +53,15 @@ async def offer_broadcast(update: Update, context: BotContext, meeting: Meeting,
     rows = [[(_("❎ Don't send"), BUTTONS.data("drop", draft.id))]]
     if total:
         rows.insert(
-            0, [(_("📣 Send to {n} subscribers").format(n=total), BUTTONS.data("send", draft.id))]
+            0,
+            [
+                (
+                    context.ngettext(
+                        "📣 Send to {n} subscriber", "📣 Send to {n} subscribers", total
+                    ).format(n=total),
+                    BUTTONS.data("send", draft.id),
+                )
+            ],
         )
     await say(update, context, text, keyboard(*rows))
 
@@ -94,7 +102,11 @@ async def stop_broadcast(update: Update, context: BotContext) -> None:
     stopped = await context.store.broadcasts.stop_broadcast(broadcast.id)
     await show_progress_now(context.app, broadcast.id)
     await query.answer(
-        context.gettext("Stopped: {n} messages will not be sent.").format(n=stopped),
+        context.ngettext(
+            "Stopped: {n} message will not be sent.",
+            "Stopped: {n} messages will not be sent.",
+            stopped,
+        ).format(n=stopped),
         show_alert=True,
     )
 

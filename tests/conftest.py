@@ -154,3 +154,17 @@ def t(language: str, message: str) -> str:
     from bot.i18n import translator
 
     return translator(language, ZoneInfo("Europe/Riga")).gettext(message)
+
+
+def tn(language: str, singular: str, plural: str, n: int) -> str:
+    """`t` for a message whose form depends on a number `n`."""
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import translator
+
+    return translator(language, ZoneInfo("Europe/Riga")).ngettext(singular, plural, n)
+
+
+def send_to_subscribers(n: int, language: str = "lv") -> str:
+    """The broadcast offer's Send button (the staff chat reads Latvian)."""
+    return tn(language, "📣 Send to {n} subscriber", "📣 Send to {n} subscribers", n).format(n=n)

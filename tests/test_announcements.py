@@ -19,7 +19,7 @@ from handlers.meeting_notices import (
     ANNOUNCEMENT_HEADING,
     announcement_room,
 )
-from tests.conftest import FakeClock, Harness, t
+from tests.conftest import FakeClock, Harness, send_to_subscribers, t
 from tests.test_meetings import subscribe
 from tests.test_proposals import specialist
 
@@ -80,7 +80,7 @@ async def finish(tg: Harness, rounds: int = 3) -> None:
 
 
 def send_label(n: int) -> str:
-    return lv("📣 Send to {n} subscribers").format(n=n)
+    return send_to_subscribers(n)
 
 
 async def test_to_one_theme_each_once_in_their_language_and_a_second_press_sends_nothing(

@@ -16,7 +16,16 @@ from babel.dates import format_timedelta
 from bot.store.outbox import STOPPED
 from fake_telegram import FakeMessage, FakeTelegram, FakeUser
 from handlers.meeting_notices import STAFF_BUTTONS
-from tests.conftest import STAFF_CHAT_ID, FakeClock, Harness, make_settings, start_app, t
+from tests.conftest import (
+    STAFF_CHAT_ID,
+    FakeClock,
+    Harness,
+    make_settings,
+    send_to_subscribers,
+    start_app,
+    t,
+    tn,
+)
 from tests.test_meetings import CULTURE, meeting_notices, publish, subscribe
 from tests.test_proposals import specialist
 
@@ -70,7 +79,7 @@ async def send_and_leave_under_way(tg: Harness, count: int) -> FakeMessage:
     offer = tg.staff_chat.messages[-1]
     tg.clock.advance(seconds=1)
     with only_what_is_due_now(tg):
-        await specialist(tg).press(lv("📣 Send to {n} subscribers").format(n=count), message=offer)
+        await specialist(tg).press(send_to_subscribers(count), message=offer)
     return progress_message(tg)
 
 
@@ -161,9 +170,12 @@ async def test_stop_while_paused_sends_nothing_more_and_reports_the_rest(tg: Har
 
     await inese.press(STOP, message=progress)
     assert inese.last_answer is not None and inese.last_answer.show_alert
-    assert inese.last_answer.text == lv("Stopped: {n} messages will not be sent.").format(
-        n=40 - sent
-    )
+    assert inese.last_answer.text == tn(
+        "lv",
+        "Stopped: {n} message will not be sent.",
+        "Stopped: {n} messages will not be sent.",
+        40 - sent,
+    ).format(n=40 - sent)
     await run_for(tg, 60)
     assert copies(residents) == reached
     assert progress.buttons == []
@@ -259,7 +271,7 @@ async def test_the_final_report_names_who_was_not_reached_and_why(tg: Harness) -
         description="Bad Request: message text is empty",
     )
     await publish(tg)
-    await specialist(tg).press(lv("📣 Send to {n} subscribers").format(n=7))
+    await specialist(tg).press(send_to_subscribers(7))
     await run_for(tg, 7)
     assert tg.staff_chat.last_text == "\n".join(
         [

@@ -19,7 +19,7 @@ import pytest
 from bot.store import Store
 from fake_telegram import FakeMessage, FakeTelegram, FakeUser, serve
 from handlers.meetings_desk import EN, LV, PROMPTS, RU
-from tests.conftest import ADMIN_ID, STAFF_CHAT_ID, t
+from tests.conftest import ADMIN_ID, STAFF_CHAT_ID, send_to_subscribers, t
 from tests.test_kill9 import press_when_shown, start_bot
 
 SUBSCRIBERS = 40
@@ -76,7 +76,7 @@ async def publish_and_confirm(fake: FakeTelegram, inese: FakeUser, staff: Any) -
     asked = await prompted(fake, staff, t("lv", PROMPTS[EN]), before)
     await inese.press(t("lv", "Skip"), message=asked)
     await press_when_shown(fake, inese, t("lv", "✅ Publish"))
-    send = t("lv", "📣 Send to {n} subscribers").format(n=SUBSCRIBERS)
+    send = send_to_subscribers(SUBSCRIBERS)
     await press_when_shown(fake, inese, send)
 
 

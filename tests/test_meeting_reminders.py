@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import translator
 from fake_telegram import FakeUser
 from handlers.meeting_reminders import KIND
-from tests.conftest import Harness, t
+from tests.conftest import Harness, send_to_subscribers, t
 from tests.test_meetings import CSV, CULTURE, publish, subscribe
 from tests.test_proposals import specialist
 
@@ -153,7 +153,7 @@ async def test_under_a_broadcast_and_a_digest_the_same_button(tg: Harness) -> No
     anna = await tg.onboarded("Anna", language="Latviešu")
     await subscribe(anna, "lv", CULTURE["lv"])
     await publish(tg)
-    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=1))
+    await specialist(tg).press(send_to_subscribers(1))
     tg.clock.advance(seconds=7)
     await tg.app.settle()
     notice = anna.last
@@ -170,7 +170,7 @@ async def test_under_a_broadcast_and_a_digest_the_same_button(tg: Harness) -> No
     await inese.send("/meetings")
     await inese.press("❌ #1")
     await inese.press(t("lv", "❌ Yes, cancel the meeting"))
-    await inese.press(t("lv", "📣 Send to {n} subscribers").format(n=1))
+    await inese.press(send_to_subscribers(1))
     tg.clock.advance(seconds=7)
     await tg.app.settle()
     assert anna.last.buttons == []
@@ -199,7 +199,7 @@ async def test_cancelled_no_reminder_and_who_missed_the_broadcast_is_told(tg: Ha
         theme=CULTURE["ru"], when="ср, 3 февраля, 17:30–19:00"
     )
     assert cancellation_notices(anna, "lv") == []  # the broadcast is hers
-    await inese.press(t("lv", "📣 Send to {n} subscribers").format(n=1))
+    await inese.press(send_to_subscribers(1))
     tg.clock.advance(seconds=7)
     await tg.app.settle()
     heading = t("lv", "❌ Cancelled — working-group meeting: {theme}").format(theme="Kultūra")
@@ -342,7 +342,7 @@ async def test_mydata_lists_it_forget_erases_it_stop_keeps_it(tg: Harness) -> No
     boris = await tg.onboarded("Boris", language="Русский", language_code="ru")
     await subscribe(boris, "ru", CULTURE["ru"])
     await publish(tg)
-    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=1))
+    await specialist(tg).press(send_to_subscribers(1))
     await press_remind_in_list(anna, "lv")
     await press_remind_in_list(boris, "ru")
 

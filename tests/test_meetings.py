@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fake_telegram import FakeUser
-from tests.conftest import Harness, t
+from tests.conftest import Harness, send_to_subscribers, t
 from tests.test_proposals import specialist
 
 RIGA = ZoneInfo("Europe/Riga")
@@ -61,7 +61,7 @@ async def test_subscribe_publish_broadcast_once_each_in_their_language(tg: Harne
     await publish(tg)
     offer = tg.staff_chat.messages[-1]
     assert "Rožu laukums 5/6" in offer.text and "17:30" in offer.text
-    send_label = t("lv", "📣 Send to {n} subscribers").format(n=3)
+    send_label = send_to_subscribers(3)
     assert offer.buttons[0] == [send_label]
     # Dace blocks the bot only now, unseen: her send gets a 403. And Telegram says 429 once.
     tg.fake.fail_next("sendMessage", kind="429", retry_after=5)
@@ -105,7 +105,7 @@ async def test_subscribe_publish_broadcast_once_each_in_their_language(tg: Harne
     await inese.press("❌ #1")
     await inese.press(t("lv", "❌ Yes, cancel the meeting"))
     # Dace is unreachable since her 403: only Anna is left.
-    await inese.press(t("lv", "📣 Send to {n} subscribers").format(n=1))
+    await inese.press(send_to_subscribers(1))
     for _ in range(2):
         tg.clock.advance(seconds=7)
         await tg.app.settle()
@@ -127,7 +127,7 @@ async def test_a_crash_mid_broadcast_duplicates_and_skips_nobody(tg: Harness) ->
     tg.clock.advance(seconds=1)
     deliver = tg.app.settle
     tg.app.settle = lambda: tg.app.outbox.deliver_due()  # type: ignore[assignment,method-assign,return-value]
-    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    await specialist(tg).press(send_to_subscribers(40), message=offer)
     tg.app.settle = deliver  # type: ignore[method-assign]
     left = (await tg.store.broadcasts.progress(1)).left
     assert 0 < left < 40
@@ -279,7 +279,7 @@ async def test_an_answer_overtakes_a_broadcast_already_queued(tg: Harness) -> No
     tg.clock.advance(seconds=1)
     deliver = tg.app.settle
     tg.app.settle = lambda: tg.app.outbox.deliver_due()  # type: ignore[assignment,method-assign,return-value]
-    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    await specialist(tg).press(send_to_subscribers(40), message=offer)
     tg.app.settle = deliver  # type: ignore[method-assign]
     heading = t("lv", "👥 Working-group meeting: {theme}")
     sent_before = sum(len(meeting_notices(user, heading)) for user in residents)

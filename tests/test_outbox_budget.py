@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.outbox import Limits, RateBudget
-from tests.conftest import Harness, t
+from tests.conftest import Harness, send_to_subscribers
 from tests.test_meetings import CULTURE, publish, subscribe
 from tests.test_proposals import specialist
 
@@ -60,7 +60,7 @@ async def test_a_broadcast_keeps_to_the_limit_within_each_batch(tg: Harness) -> 
     # Telegram's limit at the outbox's own rate: a batch judged before any of it was spent
     # would go over it.
     tg.fake.set_flood_limit(tg.settings.outbox_rate)
-    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    await specialist(tg).press(send_to_subscribers(40), message=offer)
     for _ in range(3):
         tg.clock.advance(seconds=7)
         await tg.app.settle()
@@ -90,7 +90,7 @@ async def test_residents_chatting_during_a_broadcast_wait_instead_of_meeting_a_4
     tg.clock.advance(seconds=2)
     tg.fake.set_flood_limit(30)  # Telegram's overall limit
     tg.fake.deliver_to(tg.app)  # updates are handled as they come; the outbox is not drained
-    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=40), message=offer)
+    await specialist(tg).press(send_to_subscribers(40), message=offer)
     await tg.app.outbox.deliver_due()  # this second's share of the broadcast goes out
     for user in chatting:  # ten residents ask for help in the same second
         await user.send("/help")
@@ -110,7 +110,7 @@ async def test_a_broadcasts_finished_jobs_are_forgotten_with_its_outbox_rows(tg:
         await subscribe(await tg.onboarded(f"R{number}", language="Latviešu"), "lv", CULTURE["lv"])
     await publish(tg)
     offer = tg.staff_chat.messages[-1]
-    await specialist(tg).press(t("lv", "📣 Send to {n} subscribers").format(n=3), message=offer)
+    await specialist(tg).press(send_to_subscribers(3), message=offer)
     for _ in range(3):
         tg.clock.advance(seconds=7)
         await tg.app.settle()
