@@ -61,7 +61,7 @@ NOTE_MAX = 300
 
 
 def cancel_button(context: BotContext) -> InlineKeyboardButton:
-    return InlineKeyboardButton(context.gettext("✖️ Cancel"), callback_data=f"{PREFIX}cancel")
+    return InlineKeyboardButton(context.gettext("✖️ Cancel"), callback_data=BUTTONS.data("cancel"))
 
 
 # -- entry and dates -----------------------------------------------------------------------------
@@ -116,7 +116,7 @@ async def show_days(update: Update, context: BotContext, notice: str | None = No
         [
             InlineKeyboardButton(
                 context.tr.date(day, "MMMMEd"),
-                callback_data=f"{PREFIX}day:{reception.day_code(day)}",
+                callback_data=BUTTONS.data("day", reception.day_code(day)),
             )
             if free
             else waitlist.full_day_button(context, day)
@@ -161,12 +161,14 @@ async def show_times(
     buttons = [
         InlineKeyboardButton(
             clock_time(context, slot),
-            callback_data=f"{PREFIX}slot:{reception.day_code(day)}:{slot.hour * 100 + slot.minute}",
+            callback_data=BUTTONS.data(
+                "slot", reception.day_code(day), slot.hour * 100 + slot.minute
+            ),
         )
         for slot in slots
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([InlineKeyboardButton(_("◀️ Other dates"), callback_data=f"{PREFIX}days")])
+    rows.append([InlineKeyboardButton(_("◀️ Other dates"), callback_data=BUTTONS.data("days"))])
     rows.append([cancel_button(context)])
     text = _("Free times on {date}:").format(date=context.tr.date(day, "MMMMEd"))
     await context.bot.send_message(
@@ -242,12 +244,14 @@ async def show_themes(update: Update, context: BotContext) -> State:
     assert chat is not None
     buttons = [
         InlineKeyboardButton(
-            theme.name(context.language), callback_data=f"{PREFIX}theme:{theme.slug}"
+            theme.name(context.language), callback_data=BUTTONS.data("theme", theme.slug)
         )
         for theme in context.municipality.themes
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([InlineKeyboardButton(_("No particular theme"), callback_data=f"{PREFIX}notheme")])
+    rows.append(
+        [InlineKeyboardButton(_("No particular theme"), callback_data=BUTTONS.data("notheme"))]
+    )
     rows.append([cancel_button(context)])
     await context.bot.send_message(
         chat.id,
@@ -280,7 +284,7 @@ async def theme_chosen(update: Update, context: BotContext) -> State:
         ).format(max=NOTE_MAX),
         reply_markup=InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(context.gettext("Skip"), callback_data=f"{PREFIX}skip")],
+                [InlineKeyboardButton(context.gettext("Skip"), callback_data=BUTTONS.data("skip"))],
                 [cancel_button(context)],
             ]
         ),
@@ -365,7 +369,7 @@ async def show_summary(update: Update, context: BotContext) -> State:
             [
                 [
                     InlineKeyboardButton(
-                        _("✅ Confirm the booking"), callback_data=f"{PREFIX}confirm"
+                        _("✅ Confirm the booking"), callback_data=BUTTONS.data("confirm")
                     )
                 ],
                 [cancel_button(context)],

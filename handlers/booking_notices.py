@@ -303,8 +303,8 @@ def card_buttons(tr: Translator, booking: Booking) -> InlineKeyboardMarkup | Non
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("✅ Confirm"), callback_data=f"{PREFIX}ok:{data}"),
-                InlineKeyboardButton(_("❌ Decline"), callback_data=f"{PREFIX}no:{data}"),
+                InlineKeyboardButton(_("✅ Confirm"), callback_data=BUTTONS.data("ok", data)),
+                InlineKeyboardButton(_("❌ Decline"), callback_data=BUTTONS.data("no", data)),
             ]
         ]
     )

@@ -32,7 +32,6 @@ from bot.store.bookings import Booking
 from bot.text import send_long
 from handlers.booking_notices import (
     BUTTONS,
-    PREFIX,
     card_buttons,
     confirm_effects,
     queue_card_update,
@@ -135,13 +134,13 @@ async def ask_reason(update: Update, context: BotContext) -> None:
     await query.answer()
     data = f"{booking.id}:{booking.version}"
     rows = [
-        [InlineKeyboardButton(_(text), callback_data=f"{PREFIX}why:{data}:{word}")]
+        [InlineKeyboardButton(_(text), callback_data=BUTTONS.data("why", data, word))]
         for word, text in REASONS.items()
     ]
     rows.append(
-        [InlineKeyboardButton(_("✍️ Another reason"), callback_data=f"{PREFIX}typed:{data}")]
+        [InlineKeyboardButton(_("✍️ Another reason"), callback_data=BUTTONS.data("typed", data))]
     )
-    rows.append([InlineKeyboardButton(_("◀️ Back"), callback_data=f"{PREFIX}back:{data}")])
+    rows.append([InlineKeyboardButton(_("◀️ Back"), callback_data=BUTTONS.data("back", data))])
     await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
 
 
@@ -362,11 +361,11 @@ async def agenda(update: Update, context: BotContext) -> None:
                 [
                     InlineKeyboardButton(
                         _("✔️ {time} #{id} came").format(time=time_text, id=booking.id),
-                        callback_data=f"{PREFIX}came:{data}",
+                        callback_data=BUTTONS.data("came", data),
                     ),
                     InlineKeyboardButton(
                         _("✖️ {time} #{id} did not come").format(time=time_text, id=booking.id),
-                        callback_data=f"{PREFIX}noshow:{data}",
+                        callback_data=BUTTONS.data("noshow", data),
                     ),
                 ]
             )
@@ -376,9 +375,9 @@ async def agenda(update: Update, context: BotContext) -> None:
         rows.append([waitlist_button(context, day, waiting)])
     navigation = []
     if page > 0:
-        navigation.append(InlineKeyboardButton("◀️", callback_data=f"{PREFIX}agenda:{page - 1}"))
+        navigation.append(InlineKeyboardButton("◀️", callback_data=BUTTONS.data("agenda", page - 1)))
     if page + 1 < len(days):
-        navigation.append(InlineKeyboardButton("▶️", callback_data=f"{PREFIX}agenda:{page + 1}"))
+        navigation.append(InlineKeyboardButton("▶️", callback_data=BUTTONS.data("agenda", page + 1)))
     rows.append(navigation)
     await send_long(context.bot, chat.id, "\n".join(lines), reply_markup=inline_keyboard(rows))
 
@@ -390,13 +389,21 @@ def reception_time(context: BotContext, moment: datetime) -> str:
 
 
 @staff_only
-async def mark_attendance(update: Update, context: BotContext) -> None:
+async def mark_attended(update: Update, context: BotContext) -> None:
+    await mark_attendance(update, context, "attended")
+
+
+@staff_only
+async def mark_no_show(update: Update, context: BotContext) -> None:
+    await mark_attendance(update, context, "no_show")
+
+
+async def mark_attendance(update: Update, context: BotContext, status: str) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     booking = await booking_from_button(update, context)
     if booking is None:
         return
-    status = "attended" if (query.data or "").startswith(f"{PREFIX}came:") else "no_show"
     marked = await context.store.bookings.change(
         booking.id,
         status,
@@ -431,7 +438,7 @@ def waitlist_button(context: BotContext, day: date, n: int) -> InlineKeyboardBut
         context.gettext("📝 {date}: waitlist ({n})").format(
             date=context.tr.date(day, "MMMMEd"), n=n
         ),
-        callback_data=f"{PREFIX}wl:{reception.day_code(day)}:0",
+        callback_data=BUTTONS.data("wl", reception.day_code(day), "0"),
     )
 
 
@@ -454,7 +461,16 @@ async def waitlists(update: Update, context: BotContext) -> None:
 
 
 @staff_only
-async def waitlist_page(update: Update, context: BotContext) -> None:
+async def open_waitlist(update: Update, context: BotContext) -> None:
+    await waitlist_page(update, context, turning_page=False)
+
+
+@staff_only
+async def turn_waitlist_page(update: Update, context: BotContext) -> None:
+    await waitlist_page(update, context, turning_page=True)
+
+
+async def waitlist_page(update: Update, context: BotContext, *, turning_page: bool) -> None:
     """One page of a date's line, in the order its places are offered: who (as the agenda names
     residents), in which language, since when, and an open offer's slot and deadline. Opening it
     sends the list; paging edits it."""
@@ -502,10 +518,10 @@ async def waitlist_page(update: Update, context: BotContext) -> None:
         page_size=WAITLIST_PAGE,
         previous_label=_("◀️ Previous"),
         next_label=_("Next ▶️"),
-        data_for=lambda n: f"{PREFIX}wlp:{code}:{n}",
+        data_for=lambda n: BUTTONS.data("wlp", code, n),
     )
     markup = inline_keyboard([navigation])
-    if (query.data or "").startswith(f"{PREFIX}wlp:") and query.message is not None:
+    if turning_page and query.message is not None:
         await show_text(context, query.message, "\n".join(lines), markup)  # type: ignore[arg-type]
     else:
         await send_long(context.bot, chat.id, "\n".join(lines), reply_markup=markup)
@@ -537,10 +553,10 @@ def handlers() -> list[BaseHandler]:
         on("why:{id}:{id}:{word}", decline_with_reason),
         on("typed:{id}:{id}", ask_typed_reason),
         on("agenda:{id}", agenda),
-        on("came:{id}:{id}", mark_attendance),
-        on("noshow:{id}:{id}", mark_attendance),
-        on("wl:{id}:{id}", waitlist_page),
-        on("wlp:{id}:{id}", waitlist_page),
+        on("came:{id}:{id}", mark_attended),
+        on("noshow:{id}:{id}", mark_no_show),
+        on("wl:{id}:{id}", open_waitlist),
+        on("wlp:{id}:{id}", turn_waitlist_page),
         CommandHandler("bookings", agenda),
         CommandHandler("waitlist", waitlists),
         CommandHandler("closedate", close_date),

@@ -49,7 +49,7 @@ State = str | int  # a state name, or END
 
 
 def cancel_button(context: BotContext) -> InlineKeyboardButton:
-    return InlineKeyboardButton(context.gettext("✖️ Cancel"), callback_data=f"{PREFIX}cancel")
+    return InlineKeyboardButton(context.gettext("✖️ Cancel"), callback_data=BUTTONS.data("cancel"))
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -107,7 +107,11 @@ async def text_expected(update: Update, context: BotContext) -> State:
 def attachments_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(context.gettext("➡️ Continue"), callback_data=f"{PREFIX}next")],
+            [
+                InlineKeyboardButton(
+                    context.gettext("➡️ Continue"), callback_data=BUTTONS.data("next")
+                )
+            ],
             [cancel_button(context)],
         ]
     )
@@ -297,8 +301,10 @@ async def ask_consent(update: Update, context: BotContext) -> State:
         reply_markup=InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(_("Yes, contact me"), callback_data=f"{PREFIX}consent:1"),
-                    InlineKeyboardButton(_("No"), callback_data=f"{PREFIX}consent:0"),
+                    InlineKeyboardButton(
+                        _("Yes, contact me"), callback_data=BUTTONS.data("consent", "1")
+                    ),
+                    InlineKeyboardButton(_("No"), callback_data=BUTTONS.data("consent", "0")),
                 ]
             ]
         ),
@@ -362,8 +368,8 @@ async def show_preview(
         await context.bot.send_message(chat.id, _("Skipped."), reply_markup=ReplyKeyboardRemove())
     buttons = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("✅ Submit"), callback_data=f"{PREFIX}submit")],
-            [InlineKeyboardButton(_("✏️ Edit the text"), callback_data=f"{PREFIX}edit")],
+            [InlineKeyboardButton(_("✅ Submit"), callback_data=BUTTONS.data("submit"))],
+            [InlineKeyboardButton(_("✏️ Edit the text"), callback_data=BUTTONS.data("edit"))],
             [cancel_button(context)],
         ]
     )

@@ -49,7 +49,7 @@ async def show_active_booking(update: Update, context: BotContext) -> None:
             [
                 [
                     InlineKeyboardButton(
-                        _("✖️ Cancel the booking"), callback_data=f"{PREFIX}drop:{booking.id}"
+                        _("✖️ Cancel the booking"), callback_data=BUTTONS.data("drop", booking.id)
                     )
                 ],
                 [move_button(context, booking)],
@@ -90,10 +90,11 @@ async def ask_drop(update: Update, context: BotContext) -> None:
             [
                 [
                     InlineKeyboardButton(
-                        _("Yes, cancel the booking"), callback_data=f"{PREFIX}dropyes:{booking.id}"
+                        _("Yes, cancel the booking"),
+                        callback_data=BUTTONS.data("dropyes", booking.id),
                     )
                 ],
-                [InlineKeyboardButton(_("No, keep it"), callback_data=f"{PREFIX}keep")],
+                [InlineKeyboardButton(_("No, keep it"), callback_data=BUTTONS.data("keep"))],
             ]
         )
     )

@@ -68,7 +68,7 @@ async def show_list(update: Update, context: BotContext) -> None:
         [
             InlineKeyboardButton(
                 f"{p.reference} · {theme_name(context, p.theme)}",
-                callback_data=f"{PREFIX}open:{p.id}",
+                callback_data=BUTTONS.data("open", p.id),
             )
         ]
         for p in proposals
@@ -79,7 +79,7 @@ async def show_list(update: Update, context: BotContext) -> None:
         page_size=PAGE_SIZE,
         previous_label=_("◀️ Newer"),
         next_label=_("Older ▶️"),
-        data_for=lambda n: f"{PREFIX}page:{n}",
+        data_for=lambda n: BUTTONS.data("page", n),
     )
     if navigation:
         rows.append(navigation)
@@ -150,14 +150,16 @@ async def open_one(update: Update, context: BotContext) -> None:
         rows.append(
             [
                 InlineKeyboardButton(
-                    _("💬 Add a message"), callback_data=f"{PREFIX}follow:{proposal.id}"
+                    _("💬 Add a message"), callback_data=BUTTONS.data("follow", proposal.id)
                 ),
                 InlineKeyboardButton(
-                    _("↩️ Withdraw"), callback_data=f"{PREFIX}withdraw:{proposal.id}"
+                    _("↩️ Withdraw"), callback_data=BUTTONS.data("withdraw", proposal.id)
                 ),
             ]
         )
-    rows.append([InlineKeyboardButton(_("◀️ My submissions"), callback_data=f"{PREFIX}page:0")])
+    rows.append(
+        [InlineKeyboardButton(_("◀️ My submissions"), callback_data=BUTTONS.data("page", "0"))]
+    )
     await send_long(
         context.bot,
         chat.id,
@@ -181,12 +183,12 @@ async def ask_withdraw(update: Update, context: BotContext) -> None:
                 [
                     InlineKeyboardButton(
                         _("Yes, withdraw {reference}").format(reference=proposal.reference),
-                        callback_data=f"{PREFIX}withdrawyes:{proposal.id}",
+                        callback_data=BUTTONS.data("withdrawyes", proposal.id),
                     )
                 ],
                 [
                     InlineKeyboardButton(
-                        _("No, keep it"), callback_data=f"{PREFIX}open:{proposal.id}"
+                        _("No, keep it"), callback_data=BUTTONS.data("open", proposal.id)
                     )
                 ],
             ]
@@ -249,7 +251,7 @@ async def ask_follow_up(update: Update, context: BotContext) -> str | int:
             reference=proposal.reference
         ),
         reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton(_("✖️ Cancel"), callback_data=f"{PREFIX}cancel")]]
+            [[InlineKeyboardButton(_("✖️ Cancel"), callback_data=BUTTONS.data("cancel"))]]
         ),
     )
     # A reply to this prompt reaches the follow-up even if another flow started meanwhile.

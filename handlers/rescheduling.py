@@ -36,7 +36,7 @@ BUTTONS = Buttons(PREFIX, audience="resident")
 
 def move_button(context: BotContext, booking: Booking) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        context.gettext("🔁 Change the time"), callback_data=f"{PREFIX}start:{booking.id}"
+        context.gettext("🔁 Change the time"), callback_data=BUTTONS.data("start", booking.id)
     )
 
 
@@ -90,12 +90,14 @@ async def start(update: Update, context: BotContext) -> None:
         [
             InlineKeyboardButton(
                 context.tr.date(day, "MMMMEd"),
-                callback_data=f"{PREFIX}day:{booking.id}:{reception.day_code(day)}",
+                callback_data=BUTTONS.data("day", booking.id, reception.day_code(day)),
             )
         ]
         for day in days
     ]
-    rows.append([InlineKeyboardButton(_("Keep the current time"), callback_data=f"{PREFIX}keep")])
+    rows.append(
+        [InlineKeyboardButton(_("Keep the current time"), callback_data=BUTTONS.data("keep"))]
+    )
     await context.bot.send_message(
         chat.id,
         _("Your booking is on {when}. Which date would you like instead?").format(
@@ -122,12 +124,14 @@ async def day_chosen(update: Update, context: BotContext, notice: str | None = N
     buttons = [
         InlineKeyboardButton(
             clock_time(context, slot),
-            callback_data=f"{PREFIX}slot:{booking.id}:{code}:{slot.hour * 100 + slot.minute}",
+            callback_data=BUTTONS.data("slot", booking.id, code, slot.hour * 100 + slot.minute),
         )
         for slot in slots
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([InlineKeyboardButton(_("Keep the current time"), callback_data=f"{PREFIX}keep")])
+    rows.append(
+        [InlineKeyboardButton(_("Keep the current time"), callback_data=BUTTONS.data("keep"))]
+    )
     text = _("Free times on {date}:").format(date=context.tr.date(day, "MMMMEd"))
     await context.bot.send_message(
         chat.id, f"{notice}\n\n{text}" if notice else text, reply_markup=InlineKeyboardMarkup(rows)

@@ -43,7 +43,7 @@ async def list_themes(update: Update, context: BotContext) -> None:
         per_status[status] = per_status.get(status, 0) + n
 
     def button(label: str, theme: str, status: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=f"{PREFIX}list:{theme}:{status}:0")
+        return InlineKeyboardButton(label, callback_data=BUTTONS.data("list", theme, status, "0"))
 
     rows = [[button(_("All open ({n})").format(n=total), "all", "any")]] if total else []
     rows += [
@@ -85,7 +85,7 @@ async def list_page(update: Update, context: BotContext) -> None:
         [
             InlineKeyboardButton(
                 f"{p.reference} · {status_name(context.tr, p.status)}",
-                callback_data=f"{PREFIX}open:{p.id}",
+                callback_data=BUTTONS.data("open", p.id),
             )
         ]
         for p in proposals
@@ -147,7 +147,7 @@ async def open_proposal(update: Update, context: BotContext) -> None:
         *card_buttons(tr, proposal).inline_keyboard,
         (
             InlineKeyboardButton(
-                _("📜 Whole conversation"), callback_data=f"{PREFIX}conv:{proposal.id}"
+                _("📜 Whole conversation"), callback_data=BUTTONS.data("conv", proposal.id)
             ),
         ),
     )

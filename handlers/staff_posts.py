@@ -62,10 +62,10 @@ def card_buttons(tr: Translator, proposal: Proposal) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("💬 Answer"), callback_data=f"{PREFIX}answer:{pid}"),
-                InlineKeyboardButton(_("🔄 Status"), callback_data=f"{PREFIX}status:{pid}"),
+                InlineKeyboardButton(_("💬 Answer"), callback_data=BUTTONS.data("answer", pid)),
+                InlineKeyboardButton(_("🔄 Status"), callback_data=BUTTONS.data("status", pid)),
             ],
-            [InlineKeyboardButton(_("🚫 Spam / ban"), callback_data=f"{PREFIX}spam:{pid}")],
+            [InlineKeyboardButton(_("🚫 Spam / ban"), callback_data=BUTTONS.data("spam", pid))],
         ]
     )
 

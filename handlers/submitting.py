@@ -34,7 +34,6 @@ from handlers.draft_steps import (
     EDIT_TEXT,
     END,
     NAME,
-    PREFIX,
     PREVIEW,
     TEXT,
     THEME,
@@ -112,7 +111,7 @@ async def may_submit(update: Update, context: BotContext) -> bool:
 def theme_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            theme.name(context.language), callback_data=f"{PREFIX}theme:{theme.slug}"
+            theme.name(context.language), callback_data=BUTTONS.data("theme", theme.slug)
         )
         for theme in context.municipality.themes
     ]
@@ -150,8 +149,8 @@ async def offer_draft(update: Update, context: BotContext, draft: Draft) -> Stat
         ).format(theme=theme_name(context, draft.theme or ""), text=shorten(draft.text or "", 200)),
         reply_markup=InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(_("Continue it"), callback_data=f"{PREFIX}resume")],
-                [InlineKeyboardButton(_("Start a new one"), callback_data=f"{PREFIX}anew")],
+                [InlineKeyboardButton(_("Continue it"), callback_data=BUTTONS.data("resume"))],
+                [InlineKeyboardButton(_("Start a new one"), callback_data=BUTTONS.data("anew"))],
                 [cancel_button(context)],
             ]
         ),

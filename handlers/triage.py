@@ -30,7 +30,6 @@ from bot.proposal_texts import notify_resident, status_name
 from bot.store.proposals import Proposal
 from handlers.staff_posts import (
     BUTTONS,
-    PREFIX,
     queue_card_refresh,
     refresh_card,
 )
@@ -96,7 +95,7 @@ async def ask_answer(update: Update, context: BotContext) -> None:
                 [
                     [
                         InlineKeyboardButton(
-                            t.title[:60], callback_data=f"{PREFIX}tpl:{proposal.id}:{t.id}"
+                            t.title[:60], callback_data=BUTTONS.data("tpl", proposal.id, t.id)
                         )
                     ]
                     for t in templates[:20]
@@ -144,12 +143,14 @@ async def show_status_choices(update: Update, context: BotContext) -> None:
         [
             InlineKeyboardButton(
                 ("• " if status == proposal.status else "") + status_name(context.tr, status),
-                callback_data=f"{PREFIX}set:{proposal.id}:{status}:{proposal.version}",
+                callback_data=BUTTONS.data("set", proposal.id, status, proposal.version),
             )
         ]
         for status in statuses.TRIAGE
     ]
-    rows.append([InlineKeyboardButton(_("◀️ Back"), callback_data=f"{PREFIX}back:{proposal.id}")])
+    rows.append(
+        [InlineKeyboardButton(_("◀️ Back"), callback_data=BUTTONS.data("back", proposal.id))]
+    )
     await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
 
 
@@ -283,10 +284,14 @@ async def ask_spam(update: Update, context: BotContext) -> None:
                 [
                     InlineKeyboardButton(
                         _("🚫 Yes: spam, and ban the sender"),
-                        callback_data=f"{PREFIX}spamyes:{proposal.id}:{proposal.version}",
+                        callback_data=BUTTONS.data("spamyes", proposal.id, proposal.version),
                     )
                 ],
-                [InlineKeyboardButton(_("◀️ Back"), callback_data=f"{PREFIX}back:{proposal.id}")],
+                [
+                    InlineKeyboardButton(
+                        _("◀️ Back"), callback_data=BUTTONS.data("back", proposal.id)
+                    )
+                ],
             ]
         )
     )

@@ -86,8 +86,8 @@ async def send_offer(
     buttons = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("✅ Take it"), callback_data=f"{PREFIX}take:{entry.id}"),
-                InlineKeyboardButton(_("No, thanks"), callback_data=f"{PREFIX}no:{entry.id}"),
+                InlineKeyboardButton(_("✅ Take it"), callback_data=BUTTONS.data("take", entry.id)),
+                InlineKeyboardButton(_("No, thanks"), callback_data=BUTTONS.data("no", entry.id)),
             ]
         ]
     )
@@ -148,7 +148,7 @@ async def offer_to_join(update: Update, context: BotContext, day: date) -> None:
                 [
                     InlineKeyboardButton(
                         _("📝 Join the waitlist"),
-                        callback_data=f"{PREFIX}join:{reception.day_code(day)}",
+                        callback_data=BUTTONS.data("join", reception.day_code(day)),
                     )
                 ],
                 [InlineKeyboardButton(_("◀️ Other dates"), callback_data="bk:days")],
