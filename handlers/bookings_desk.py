@@ -289,10 +289,14 @@ async def close_date(update: Update, context: BotContext) -> None:
         )
         return
     if day < today:
-        await message.reply_text(_("{date} is in the past.").format(date=day.isoformat()))
+        await message.reply_text(
+            _("{date} is in the past.").format(date=context.tr.date(day, "yMMMMEd"))
+        )
         return
     if not await context.store.bookings.close_date(day, reason, by=user.id):
-        await message.reply_text(_("{date} is closed already.").format(date=day.isoformat()))
+        await message.reply_text(
+            _("{date} is closed already.").format(date=context.tr.date(day, "yMMMMEd"))
+        )
         return
     zone = context.settings.timezone
     since = datetime.combine(day, datetime.min.time(), tzinfo=zone)

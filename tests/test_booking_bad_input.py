@@ -79,6 +79,15 @@ async def test_staff_close_a_date_and_every_resident_is_told_in_their_language(
 
     await inese.send("/closedate 2027-01-20 darbinieku apmācības")
     assert "2" in tg.staff_chat.last_text
+    # Again, and a date gone by: said so, the date as Latvian readers write it.
+    await inese.send("/closedate 2027-01-20 darbinieku apmācības")
+    assert tg.staff_chat.last_text == t("lv", "{date} is closed already.").format(
+        date="trešd., 2027. gada 20. janvāris"
+    )
+    await inese.send("/closedate 2020-01-20 par vēlu")
+    assert tg.staff_chat.last_text == t("lv", "{date} is in the past.").format(
+        date="pirmd., 2020. gada 20. janvāris"
+    )
     assert (await tg.store.bookings.booking(1)).status == "cancelled"
     assert (await tg.store.bookings.booking(2)).status == "cancelled"
     # Anna's booking was confirmed: the notice, then the cancellation for her calendar.
