@@ -23,7 +23,7 @@ from handlers.booking_notices import (
     when,
 )
 from handlers.menu import main_menu
-from handlers.rescheduling import move_button
+from handlers.rescheduling import keep, move_button
 from handlers.waitlist import offer_freed
 
 PREFIX = "mybk:"
@@ -129,13 +129,6 @@ async def drop(update: Update, context: BotContext) -> None:
         ),
         reply_markup=main_menu(context),
     )
-
-
-async def keep(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await query.edit_message_reply_markup(None)
 
 
 def handlers() -> list[BaseHandler]:

@@ -197,6 +197,7 @@ async def replan_jobs(app: BotApplication, booking: Booking) -> None:
 
 
 async def keep(update: Update, context: BotContext) -> None:
+    """ "Keep" (the time, or the booking): nothing changes; the question's buttons go."""
     query = update.callback_query
     assert query is not None
     await query.answer()
