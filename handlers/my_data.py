@@ -19,9 +19,11 @@ from bot.app import BotContext
 from bot.callbacks import Buttons
 from bot.clock import to_text
 from bot.i18n import N_
-from handlers.booking_notices import call_off_jobs, queue_card_update
+from bot.store.bookings import Booking
+from handlers.booking_notices import calendar_file, call_off_jobs, queue_card_update, when
 from handlers.flows import end_flows
 from handlers.staff_posts import queue_card_refresh
+from handlers.waitlist import offer_freed
 
 PREFIX = "forget:"
 BUTTONS = Buttons(PREFIX, audience="resident")
@@ -75,8 +77,9 @@ async def ask_forget(update: Update, context: BotContext) -> None:
 
 
 async def forget(update: Update, context: BotContext) -> None:
-    """Confirmed: the resident is told first (that message goes with the chat's history), then
-    forgotten, and the staff chat's copies of their contact details are edited away."""
+    """Confirmed: the resident is told first (those messages go with the chat's history), then
+    forgotten, and the staff chat's copies of their contact details are edited away. An active
+    booking is cancelled and its place offered to the date's waitlist."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     await query.answer()
@@ -85,6 +88,7 @@ async def forget(update: Update, context: BotContext) -> None:
             "Your data has been deleted. If you write to this bot again, it starts afresh."
         )
     )
+    await remove_from_calendar(context, await context.store.bookings.active_of(user.id))
     end_flows(update, context.application)
     context.user_data.clear()
     context.chat_data.clear()
@@ -101,6 +105,7 @@ async def forget(update: Update, context: BotContext) -> None:
         if cancelled is not None:
             await call_off_jobs(context.app, cancelled)
             await queue_card_update(context.app, cancelled)
+            await offer_freed(context.app, cancelled.starts_at)
     for booking_id in forgotten.booking_cards_to_redo:
         booking = await store.bookings.booking(booking_id)
         if booking is not None and booking_id != forgotten.active_booking_id:
@@ -109,6 +114,28 @@ async def forget(update: Update, context: BotContext) -> None:
         proposal = await store.proposals.proposal(proposal_id)
         if proposal is not None:
             await queue_card_refresh(context, proposal)
+
+
+async def remove_from_calendar(context: BotContext, booking: Booking | None) -> None:
+    """A confirmed booking is in the resident's calendar: the file that removes it goes now, as
+    a reply, while the bot still knows whom and what for (once forgotten, the booking belongs to
+    nobody and the bookings' own cancellation sends nothing)."""
+    if booking is None or booking.calendar_sequence is None:
+        return
+    content = calendar_file(
+        context.app,
+        booking,
+        context.tr,
+        sequence=booking.calendar_sequence + 1,
+        cancelled=True,
+    )
+    await context.bot.send_document(
+        booking.resident_id,
+        InputFile(io.BytesIO(content), filename=f"reception-{booking.id}.ics"),
+        caption=context.gettext(
+            "Your booking for {when} is cancelled. Opening this file removes it from your calendar."
+        ).format(when=when(context.tr, booking.starts_at)),
+    )
 
 
 async def keep(update: Update, context: BotContext) -> None:

@@ -7,10 +7,14 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from fake_telegram import FakeUser
 from tests.conftest import ADMIN_ID, Harness, t
-from tests.test_booking import book
-from tests.test_proposals import MOBILITY
+from tests.test_booking import book, card_of
+from tests.test_booking_calendar import calendar_files, event_of
+from tests.test_waitlist import fill, join_waitlist, offers
+from tests.test_proposals import LANGUAGE_LABEL, MOBILITY, specialist
 
 NAME = "Zelmīra"
 SURNAME = "Kvēpstiņa"
@@ -186,3 +190,52 @@ async def test_retention_after_the_notices_period(tg: Harness) -> None:
     assert all(p["phone"] is None and p["email"] is None for p in held["proposals"])
     # Someone who wrote recently keeps theirs.
     assert await tg.store.messages.conversation_with(other.id) != []
+
+
+@pytest.mark.parametrize("language", ["lv", "ru"])
+async def test_forget_takes_a_confirmed_booking_out_of_the_calendar_and_frees_its_place(
+    tg: Harness, language: str
+) -> None:
+    _ = lambda message: t(language, message)  # noqa: E731
+    anna = await tg.onboarded("Anna", language=LANGUAGE_LABEL[language], language_code=language)
+    await book(anna, language)  # Wednesday 14:30
+    await specialist(tg).press(t("lv", "✅ Confirm"), message=card_of(tg, 1))
+    [published] = calendar_files(anna)
+    await fill(tg)
+    boris = await tg.onboarded("Boris")
+    await join_waitlist(boris, "lv")
+
+    await anna.send("/forget")
+    await anna.press(_("🗑 Yes, delete my data"))
+
+    # Her calendar app is told to remove the meeting it holds: same event, a later version.
+    [_published, removal] = calendar_files(anna)
+    assert str(removal["METHOD"]) == "CANCEL"
+    assert str(event_of(removal)["UID"]) == str(event_of(published)["UID"])
+    assert event_of(removal)["SEQUENCE"] > event_of(published)["SEQUENCE"]
+    assert str(event_of(removal)["STATUS"]) == "CANCELLED"
+    before, after = _(
+        "Your booking for {when} is cancelled. Opening this file removes it from your calendar."
+    ).split("{when}")
+    caption = anna.last.caption or ""
+    assert caption.startswith(before) and caption.endswith(after) and "14:30" in caption
+    assert anna.messages[-2].text == _(
+        "Your data has been deleted. If you write to this bot again, it starts afresh."
+    )
+    # The place she held goes to the first in the date's line, as any cancelled one would.
+    [offer] = offers(boris, "lv")
+    assert "14:30" in offer
+    booking = await tg.store.bookings.booking(1)
+    assert booking is not None and booking.status == "cancelled" and booking.resident_id < 0
+    # Nothing more reaches her chat once she is forgotten (no second cancellation).
+    assert anna.last.caption == caption
+
+
+async def test_forget_sends_no_calendar_file_for_a_booking_never_confirmed(tg: Harness) -> None:
+    anna = await tg.onboarded("Anna")
+    await book(anna, "lv")
+    await anna.send("/forget")
+    await anna.press(_("🗑 Yes, delete my data"))
+    assert calendar_files(anna) == []
+    booking = await tg.store.bookings.booking(1)
+    assert booking is not None and booking.status == "cancelled"
