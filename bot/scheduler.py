@@ -9,7 +9,6 @@ the injected clock and sleep; tests move the clock and call `run_due()`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -26,6 +25,9 @@ log = logging.getLogger(__name__)
 
 JobRunner = Callable[["BotApplication", Job], Awaitable[None]]
 MAX_ATTEMPTS = 5
+# The longest the scheduler waits without looking at the stored schedule: jobs planned by
+# another process (`liepaja-bot meetings import`) wake nothing here.
+MAX_WAIT = 60.0
 
 
 class Scheduler:
@@ -37,6 +39,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.max_wait = MAX_WAIT
 
     def register(self, kind: str, runner: JobRunner) -> None:
         if kind in self.kinds:
@@ -63,14 +66,24 @@ class Scheduler:
             try:
                 await self.run_due()
                 next_due = await self.store.schedule.next_due_at()
-                wait = 60.0 if next_due is None else (next_due - self.clock()).total_seconds()
+                wait = self.max_wait
+                if next_due is not None:
+                    wait = min((next_due - self.clock()).total_seconds(), wait)
             except Exception:
                 log.exception("the scheduler failed; trying again shortly")
                 wait = 5.0
             if self._stopping:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(max(wait, 0.0), 60.0))
+            await self._wait_for_work(wait)
+
+    async def _wait_for_work(self, seconds: float) -> None:
+        """Until a commit of this process wakes the scheduler, or `seconds` have passed."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=max(seconds, 0.0))
+        except TimeoutError:
+            # Not woken by a commit of this process: what another one planned meanwhile is
+            # unknown to the schedule's cached next due time.
+            self.store.schedule.look_again()
 
     async def run_due(self) -> int:
         """Runs every job due by now, oldest first; returns how many ran."""

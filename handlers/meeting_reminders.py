@@ -30,6 +30,7 @@ from typing import Any
 from bot.app import BotApplication
 from bot.clock import to_text
 from bot.i18n import Translator, negotiate, translator
+from bot.store import Store
 from bot.store.meetings import ALL_THEMES, REMINDER_JOBS, Meeting, MeetingReminder
 from bot.store.schedule import Job
 from handlers.booking_notices import when
@@ -67,11 +68,11 @@ def cancelled_key(meeting_id: int, resident_id: int) -> str:
     return f"meeting-reminder:{meeting_id}:{resident_id}:cancelled"
 
 
-async def plan(app: BotApplication, meeting_id: int, resident_id: int, due: datetime) -> None:
+async def plan(store: Store, meeting_id: int, resident_id: int, due: datetime) -> None:
     """The one pending job of this reminder, due at `due` (any other planned is called off)."""
     prefix = job_prefix(meeting_id, resident_id)
-    await app.store.schedule.cancel_under(prefix)
-    await app.store.schedule.replan(
+    await store.schedule.cancel_under(prefix)
+    await store.schedule.replan(
         prefix + to_text(due),
         KIND,
         due,
@@ -85,7 +86,7 @@ async def turn_on(
     """Records the reminder and plans it; returns when it comes."""
     await app.store.meetings.add_reminder(meeting.id, resident_id, lead)
     due = meeting.starts_at - lead
-    await plan(app, meeting.id, resident_id, due)
+    await plan(app.store, meeting.id, resident_id, due)
     return due
 
 
@@ -94,13 +95,17 @@ async def turn_off(app: BotApplication, meeting_id: int, resident_id: int) -> No
     await app.store.schedule.cancel_under(job_prefix(meeting_id, resident_id))
 
 
-async def follow(app: BotApplication, meeting: Meeting) -> None:
+async def follow(store: Store, meeting: Meeting, now: datetime) -> int:
     """A meeting changed or was cancelled: its reminders are planned again — for its new time,
-    or now (a cancellation, or a time already too close), for the job to decide."""
-    now = app.clock()
-    for reminder in await app.store.meetings.reminders_of_meeting(meeting.id):
+    or now (a cancellation, or a time already too close), for the job to decide. Takes the store
+    rather than the application: `liepaja-bot meetings import` calls it too, from its own
+    process (the running bot's scheduler looks at the stored schedule at least once a minute).
+    Returns how many reminders were planned again."""
+    reminders = await store.meetings.reminders_of_meeting(meeting.id)
+    for reminder in reminders:
         due = now if meeting.is_cancelled else max(now, meeting.starts_at - reminder.lead)
-        await plan(app, meeting.id, reminder.resident_id, due)
+        await plan(store, meeting.id, reminder.resident_id, due)
+    return len(reminders)
 
 
 # -- what it says --------------------------------------------------------------------------------
@@ -148,7 +153,7 @@ async def run_reminder(app: BotApplication, job: Job) -> None:
         await on_cancelled(app, tr, meeting, reminder, due)
         return
     if due > now:
-        await plan(app, meeting_id, resident_id, due)  # moved later since it was planned
+        await plan(store, meeting_id, resident_id, due)  # moved later since it was planned
         return
     if meeting.starts_at <= now:
         return  # the bot was down until after the start: too late to remind
@@ -174,7 +179,7 @@ async def on_cancelled(
     if not await store.meetings.told_of_cancellation(meeting.id, resident_id):
         themes = await store.meetings.subscriptions_of(resident_id)
         if (meeting.theme in themes or ALL_THEMES in themes) and due > app.clock():
-            await plan(app, meeting.id, resident_id, due)  # a broadcast may yet come: look then
+            await plan(store, meeting.id, resident_id, due)  # a broadcast may yet come: look then
             return
         await store.outbox.enqueue(
             cancelled_key(meeting.id, resident_id),

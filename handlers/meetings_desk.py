@@ -271,7 +271,7 @@ async def save(update: Update, context: BotContext) -> State:
         )
         return END
     if kind == "changed":
-        await meeting_reminders.follow(context.app, saved)
+        await meeting_reminders.follow(context.store, saved, context.now())
     if update.callback_query and update.callback_query.message:
         await update.callback_query.edit_message_reply_markup(None)
     await offer_broadcast(update, context, saved, kind)
@@ -362,7 +362,7 @@ async def cancel_meeting(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    await meeting_reminders.follow(context.app, cancelled)
+    await meeting_reminders.follow(context.store, cancelled, context.now())
     await offer_broadcast(update, context, cancelled, "cancelled")
 
 

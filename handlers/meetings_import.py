@@ -48,7 +48,7 @@ async def import_file(update: Update, context: BotContext) -> None:
     counts = await context.store.meetings.import_schedule(parsed.meetings)
     for meeting_id in counts.changed_ids:  # moved or cancelled: the reminders follow
         if (meeting := await context.store.meetings.meeting(meeting_id)) is not None:
-            await meeting_reminders.follow(context.app, meeting)
+            await meeting_reminders.follow(context.store, meeting, context.now())
     await message.reply_text(
         _(
             "Imported: {added} new, {updated} changed, {cancelled} cancelled, {same} unchanged. "

@@ -328,16 +328,25 @@ async def import_meetings(settings: Settings, path: Path) -> int:
         for problem in parsed.problems:
             print(f"  {problem.text()}")
         return 1
+    from handlers import meeting_reminders
+
     store = Store(settings.database)
+    replanned = 0
     try:
         await store.open()
-        counts = await store.meetings.import_schedule(parsed.meetings)
+        async with store.unit_of_work():  # the meetings and their reminders' jobs together
+            counts = await store.meetings.import_schedule(parsed.meetings)
+            for meeting_id in counts.changed_ids:
+                meeting = await store.meetings.meeting(meeting_id)
+                if meeting is not None:
+                    replanned += await meeting_reminders.follow(store, meeting, utc_now())
     finally:
         await store.close()
     print(
         f"{path} into {settings.database}: {counts.added} added, {counts.updated} updated, "
-        f"{counts.unchanged} unchanged, {counts.cancelled} cancelled. Nobody was told: "
-        "/meetings in the staff chat offers a broadcast (✏️, ❌) for each."
+        f"{counts.unchanged} unchanged, {counts.cancelled} cancelled; reminders planned again: "
+        f"{replanned}. Nobody else was told: /meetings in the staff chat offers a "
+        "broadcast (✏️, ❌) for each."
     )
     return 0
 

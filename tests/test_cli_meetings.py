@@ -4,10 +4,17 @@ shell."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.store import Store
+from bot.store.schedule import Job
+from handlers import meeting_reminders
+from handlers.meeting_reminders import DAY_BEFORE
 from tests.test_cli import cli, one_line
+
+RESIDENT = 100_000_777
 
 
 def schedule(extra: str = "", sport_summary: str = "Sporta darba grupa") -> bytes:
@@ -119,3 +126,47 @@ def test_only_ics_and_csv_files(tmp_path: Path) -> None:
         f"liepaja-bot: cannot tell the format from the file name {path}: "
         "name it .ics (iCalendar) or .csv"
     )
+
+
+def test_a_meeting_moved_by_the_command_moves_its_reminders(tmp_path: Path) -> None:
+    """The import runs beside the bot, in a process of its own: the reminders residents asked
+    for follow the meeting in the stored schedule, which the running bot reads."""
+    database = tmp_path / "bot.sqlite3"
+    path = tmp_path / "grafiks.csv"
+    path.write_bytes(csv_schedule())
+    assert cli(tmp_path, "meetings", "import", str(path), DATABASE=str(database)).returncode == 0
+
+    async def ask_for_reminder() -> tuple[int, datetime]:
+        """What ⏰ by the first culture meeting (the one with id k1) stores."""
+        store = Store(database)
+        await store.open()
+        try:
+            meetings, _total = await store.meetings.upcoming(datetime.now(UTC), theme="culture")
+            meeting = meetings[0]
+            await store.residents.record_resident_seen(RESIDENT, "lv")
+            await store.meetings.add_reminder(meeting.id, RESIDENT, DAY_BEFORE)
+            due = meeting.starts_at - DAY_BEFORE
+            await meeting_reminders.plan(store, meeting.id, RESIDENT, due)
+            return meeting.id, due
+        finally:
+            await store.close()
+
+    meeting_id, first_due = asyncio.run(ask_for_reminder())
+
+    path.write_bytes(csv_schedule(culture_day=31))  # that meeting moves a day later
+    result = cli(tmp_path, "meetings", "import", str(path), DATABASE=str(database))
+    assert "0 added, 1 updated, 2 unchanged, 0 cancelled; reminders planned again: 1." in (
+        result.stdout
+    )
+    [job] = asyncio.run(pending_reminders(database))
+    assert job.due_at == first_due + timedelta(days=1)
+    assert job.payload == {"meeting_id": meeting_id, "resident_id": RESIDENT}
+
+
+async def pending_reminders(database: Path) -> list[Job]:
+    store = Store(database)
+    await store.open()
+    try:
+        return await store.schedule.pending(meeting_reminders.KIND)
+    finally:
+        await store.close()

@@ -6,13 +6,18 @@ broadcast did not reach are told instead), forgotten with /forget, kept by /stop
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.i18n import translator
 from fake_telegram import FakeUser
 from handlers.meeting_reminders import KIND
+from liepaja_bot.cli import import_meetings
 from tests.conftest import Harness, send_to_subscribers, t
 from tests.test_meetings import CSV, CULTURE, publish, subscribe
 from tests.test_proposals import specialist
@@ -307,6 +312,40 @@ async def test_moved_outside_the_bot_the_job_still_never_reminds_of_the_old_time
     await move_clock_to(tg, new_start - timedelta(hours=23))
     [lv] = reminders(anna, "lv")
     assert "10. februāris" in lv and "17:30" in lv
+
+
+async def test_moved_by_the_import_command_the_running_bot_follows_within_its_wait(
+    tg: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`liepaja-bot meetings import` writes from a connection of its own, as from another
+    process: it plans the reminders again, and the running bot's scheduler finds them when its
+    wait ends without a wake-up (at most a minute) — not only when the next job it knew of (the
+    night's maintenance) comes due."""
+    schedule = tmp_path / "grafiks.csv"
+    schedule.write_bytes(CSV.encode())
+    assert await import_meetings(tg.settings, schedule) == 0
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    assert "16. februāris, 17:00" in await press_remind_in_list(anna, "lv", 3)  # kult-2
+
+    # kult-2 moves to tomorrow at 13:00, less than a day ahead: the reminder is due now.
+    moved = CSV.replace("kult-2;culture;2027-02-17;17:00", "kult-2;culture;2027-01-13;13:00")
+    schedule.write_bytes(moved.encode())
+    assert await import_meetings(tg.settings, schedule) == 0
+    assert "reminders planned again: 1." in capsys.readouterr().out
+
+    scheduler = tg.app.scheduler
+    scheduler.max_wait = 0  # every wait ends at once, as the running bot's does after a minute
+    scheduler.start()
+    try:
+        for _ in range(1000):
+            if not await tg.store.schedule.pending(KIND):
+                break  # the reminder's job ran
+            await asyncio.sleep(0)
+    finally:
+        await scheduler.stop()
+    await tg.app.settle()
+    [lv] = reminders(anna, "lv")
+    assert "13. janvāris, 13:00" in lv
 
 
 async def test_a_crash_between_planning_and_the_time_or_a_second_job_sends_once(

@@ -30,7 +30,8 @@ class Schedule:
         self.store = store
         # The earliest due time of a pending job (None: none), while `_exact`: the scheduler
         # looks after every commit, and most commits plan nothing. Every write to the schedule
-        # makes it inexact (a rolled-back one too); this process is the schedule's only writer.
+        # makes it inexact (a rolled-back one too), and so does `look_again`: another process
+        # (`liepaja-bot meetings import`) may plan jobs too.
         self._next_due: datetime | None = None
         self._exact = False
 
@@ -85,6 +86,10 @@ class Schedule:
                 (prefix, after),
             )
             return cursor.rowcount
+
+    def look_again(self) -> None:
+        """The next `due` reads the stored schedule, whatever this process last learned of it."""
+        self._exact = False
 
     async def due(self, now: datetime, limit: int = 50) -> list[Job]:
         if self._exact and (self._next_due is None or self._next_due > now):
