@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import json
@@ -46,6 +47,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -56,8 +58,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiosqlite
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBUserWarning
 
 from bot.app import BotApplication
 from bot.config import load_settings
@@ -68,6 +73,10 @@ from liepaja_bot.assembly import build_application
 # isort: split
 # The in-process fake Telegram: when it moves to a top-level package, change this line only.
 from fake_telegram import FakeTelegram, FakeTelegramRequest, FakeUser
+
+# The replies ceiling calls the Bot API by method name, on purpose (the recorded calls, whatever
+# they are); PTB would warn at every one that a named method exists.
+warnings.filterwarnings("ignore", "Please use 'Bot.", PTBUserWarning)
 
 STAFF_CHAT_ID = -1001234567890
 STEP = timedelta(seconds=4)  # injected time between two actions of one resident
@@ -162,12 +171,64 @@ class CountingRequest(FakeTelegramRequest):
     def __init__(self, fake: FakeTelegram, tally: Tally) -> None:
         super().__init__(fake)
         self.tally = tally
+        # While `recording` is set, each call is kept under the update it follows: the replies
+        # ceiling makes the very same calls.
+        self.recording: dict[int, list[Call]] | None = None
+        self.update_id = 0
 
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **kwargs: Any
+    ) -> Any:
         self.tally.api_calls += 1
         if self.latency:
             await asyncio.sleep(self.latency)
-        return await super().do_request(url, method, *args, **kwargs)
+        answer = await super().do_request(url, method, request_data, **kwargs)
+        if self.recording is not None and request_data is not None:
+            call = Call(url.rsplit("/", 1)[1], dict(request_data.parameters), answer)
+            self.recording.setdefault(self.update_id, []).append(call)
+        return answer
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Bot API call the bot made, and Telegram's answer to it."""
+
+    endpoint: str
+    parameters: dict[str, Any]
+    answer: tuple[int, bytes]
+
+    @property
+    def returns_message(self) -> bool:
+        return b'"message_id"' in self.answer[1]
+
+
+class ReplayRequest(BaseRequest):
+    """The replies ceiling's transport: gives back the answers Telegram gave the bot, in order,
+    without asking the fake again (it would refuse an edit that changes nothing, or a press
+    answered twice): what is left is PTB's own work for each call."""
+
+    def __init__(self, fake: FakeTelegram, tally: Tally) -> None:
+        self.fake = FakeTelegramRequest(fake)  # for what is not a replayed call (getMe)
+        self.tally = tally
+        self.answers: list[tuple[int, bytes]] = []
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        if not self.answers:
+            return await self.fake.do_request(url, method, *args, **kwargs)
+        self.tally.api_calls += 1
+        if CountingRequest.latency:
+            await asyncio.sleep(CountingRequest.latency)
+        return self.answers.pop(0)
 
 
 @dataclass
@@ -212,9 +273,10 @@ class BotUnderTest:
             },
             env_file=None,
         )
+        self.request = CountingRequest(fake, self.tally)
         self.app: BotApplication = build_application(
             settings,
-            request=CountingRequest(fake, self.tally),
+            request=self.request,
             get_updates_request=FakeTelegramRequest(fake),
             clock=clock,
             token=fake.token,
@@ -242,6 +304,7 @@ class BotUnderTest:
         assert inner is not None
 
         async def deliver(update: dict[str, Any]) -> None:
+            self.request.update_id = update["update_id"]
             started = time.perf_counter()
             await inner(update)
             self.replied_at = time.perf_counter()
@@ -310,18 +373,30 @@ async def bot_round(
 
 
 class BareApp:
-    """The ceiling: PTB with one handler that commits one row and replies. Nothing else."""
+    """The ceiling: PTB with one handler that commits one row and replies. Nothing else.
 
-    def __init__(self, path: Path, fake: FakeTelegram, sync: str) -> None:
+    With `replies`, the handler makes instead the very Bot API calls the bot made for that
+    update (same methods, parameters and inline keyboards, built as PTB objects), answered by
+    `ReplayRequest`: the bot's replies at PTB's own cost, without the bot's bookkeeping."""
+
+    def __init__(
+        self,
+        path: Path,
+        fake: FakeTelegram,
+        sync: str,
+        replies: dict[int, list[Call]] | None = None,
+    ) -> None:
         self.path = path
         self.fake = fake
         self.sync = sync
         self.tally = Tally()
         self.db: aiosqlite.Connection | None = None
+        self.replies = replies
+        self.replay = ReplayRequest(fake, self.tally)
         self.app: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(fake.token)
-            .request(CountingRequest(fake, self.tally))
+            .request(self.replay if replies is not None else CountingRequest(fake, self.tally))
             .get_updates_request(FakeTelegramRequest(fake))
             .build()
         )
@@ -334,7 +409,22 @@ class BareApp:
             (update.update_id, update.effective_chat.id, time.time()),
         )
         await self.db.commit()
-        await context.bot.send_message(update.effective_chat.id, "Noted.")
+        if self.replies is None:
+            await context.bot.send_message(update.effective_chat.id, "Noted.")
+            return
+        calls = self.replies.get(update.update_id, [])
+        self.replay.answers = [call.answer for call in calls]
+        for call in calls:
+            parameters = dict(call.parameters)
+            markup = parameters.get("reply_markup")
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                parameters["reply_markup"] = InlineKeyboardMarkup.de_json(markup, context.bot)
+            with contextlib.suppress(TelegramError):  # as the bot met it
+                await context.bot.do_api_request(
+                    call.endpoint,
+                    api_kwargs=parameters,
+                    return_type=Message if call.returns_message else None,
+                )
 
     async def start(self) -> None:
         self.db = await aiosqlite.connect(self.path)
@@ -380,19 +470,26 @@ async def against_ceiling(args: argparse.Namespace, scratch: Path) -> dict[str, 
     fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID)
     bot = BotUnderTest(scratch / "bot.sqlite3", fake, clock, args.synchronous)
     bare = BareApp(scratch / "bare.sqlite3", fake, args.synchronous)
+    recorded: dict[int, list[Call]] = {}
+    replies = BareApp(scratch / "replies.sqlite3", fake, args.synchronous, replies=recorded)
     await bot.start()
     await bare.start()
+    await replies.start()
     profile = cProfile.Profile() if args.profile else None
     try:
         # Warm-up (not reported): fills caches and records a sample of the bot's traffic.
+        bot.request.recording = recorded
         await bot_round(bot, 20, first=0)
         sample = list(bot.received)
         bots: list[Round] = []
         bares: list[Round] = []
+        replied: list[Round] = []
         first = 20
         for _ in range(args.rounds):
             traffic = [sample[i % len(sample)] for i in range(args.residents * 11)]
             bares.append(await bare.run(traffic))
+            replied.append(await replies.run(traffic))
+            recorded.clear()  # the bot's round records the next round's replies
             if profile is not None:
                 profile.enable()
             bots.append(await bot_round(bot, args.residents, first))
@@ -401,18 +498,21 @@ async def against_ceiling(args: argparse.Namespace, scratch: Path) -> dict[str, 
             first += args.residents
             sample = list(bot.received)
             print(
-                f"  round {len(bots)}: bare {bares[-1].rate:.0f}/s, bot {bots[-1].rate:.0f}/s",
+                f"  round {len(bots)}: bare {bares[-1].rate:.0f}/s,"
+                f" bare with the bot's replies {replied[-1].rate:.0f}/s, bot {bots[-1].rate:.0f}/s",
                 flush=True,
             )
+        bot.request.recording = None
         # Counting rounds (untimed): the same traffic, with the database instrumented.
         counted_bot = await bot_round(bot, 50, first, count=True, keep=bool(args.statements))
         counted_bare = await bare.run(sample[: 50 * 11], count=True)
     finally:
+        await replies.stop()
         await bare.stop()
         await bot.stop()
     if profile is not None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
-    return {"bot": bots, "bare": bares, "counts": (counted_bot, counted_bare)}
+    return {"bot": bots, "bare": bares, "replies": replied, "counts": (counted_bot, counted_bare)}
 
 
 # -- 2. stored residents --------------------------------------------------------------------
@@ -684,8 +784,9 @@ def ms(seconds: float) -> float:
 def report_ceiling(result: dict[str, Any], sync: str) -> None:
     bots: list[Round] = result["bot"]
     bares: list[Round] = result["bare"]
+    replied: list[Round] = result["replies"]
     print(f"\n== bot against the bare ceiling (synchronous={sync}, {len(bots)} rounds) ==")
-    print(f"{'':24}{'bot':>14}{'bare ceiling':>16}")
+    print(f"{'':24}{'bot':>14}{'bare ceiling':>16}{'bare + replies':>16}")
     timed: list[tuple[str, Callable[[Round], float], str]] = [
         ("updates/s", lambda r: r.rate, ".0f"),
         ("p50 ms/update", lambda r: ms(percentile(r.latencies, 50)), ".2f"),
@@ -697,9 +798,12 @@ def report_ceiling(result: dict[str, Any], sync: str) -> None:
         print(
             f"{label:24}{span([value(r) for r in bots], fmt):>14}"
             f"{span([value(r) for r in bares], fmt):>16}"
+            f"{span([value(r) for r in replied], fmt):>16}"
         )
     ratios = [bot.rate / bare.rate for bot, bare in zip(bots, bares, strict=True)]
     print(f"{'ratio bot/ceiling':24}{span(ratios, '.2f'):>14}   (per round)")
+    ratios = [bot.rate / other.rate for bot, other in zip(bots, replied, strict=True)]
+    print(f"{'ratio bot/bare + replies':24}{span(ratios, '.2f'):>14}   (per round)")
     counted = result["counts"]
     counts: list[tuple[str, Callable[[Round], float], str]] = [
         ("commits/update", lambda r: r.per_update(r.tally.commits), ".2f"),
@@ -709,6 +813,10 @@ def report_ceiling(result: dict[str, Any], sync: str) -> None:
     ]
     for label, value, fmt in counts:
         print(f"{label:24}{value(counted[0]):>14{fmt}}{value(counted[1]):>16{fmt}}")
+    print(
+        "(bare + replies: the bare handler's one commit, then the very Bot API calls the bot"
+        " made for that update, answered from a recording)"
+    )
 
 
 def report_statements(counted: Round, top: int) -> None:
