@@ -13,8 +13,8 @@ from fake_telegram import FakeUser
 from tests.conftest import ADMIN_ID, Harness, t
 from tests.test_booking import book, card_of
 from tests.test_booking_calendar import calendar_files, event_of
-from tests.test_waitlist import fill, join_waitlist, offers
 from tests.test_proposals import LANGUAGE_LABEL, MOBILITY, specialist
+from tests.test_waitlist import fill, join_waitlist, offers
 
 NAME = "Zelmīra"
 SURNAME = "Kvēpstiņa"
