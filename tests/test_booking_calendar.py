@@ -33,6 +33,15 @@ def event_of(calendar: Calendar):
     return event
 
 
+async def confirmed_booking(tg: Harness, language: str) -> FakeUser:
+    """Anna, whose Telegram is in `language`, with a booking on Wednesday at 14:30 (booking 1)
+    that the office has confirmed."""
+    anna = await tg.onboarded("Anna", language=LANGUAGE_LABEL[language], language_code=language)
+    await book(anna, language)
+    await specialist(tg).press(t("lv", "✅ Confirm"), message=card_of(tg, 1))
+    return anna
+
+
 async def move(user: FakeUser, language: str, day: date, time: str) -> None:
     _ = lambda message: t(language, message)  # noqa: E731
     await user.press(_("📂 My submissions and bookings"))
@@ -46,9 +55,7 @@ async def test_a_moved_booking_updates_the_event_in_the_residents_calendar(
     tg: Harness, language: str
 ) -> None:
     _ = lambda message: t(language, message)  # noqa: E731
-    anna = await tg.onboarded("Anna", language=LANGUAGE_LABEL[language], language_code=language)
-    await book(anna, language)  # Wednesday 14:30
-    await specialist(tg).press(t("lv", "✅ Confirm"), message=card_of(tg, 1))
+    anna = await confirmed_booking(tg, language)  # Wednesday 14:30
     [first] = calendar_files(anna)
     assert str(first["METHOD"]) == "PUBLISH"
     assert event_of(first)["SEQUENCE"] == 0

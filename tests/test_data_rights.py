@@ -11,9 +11,9 @@ import pytest
 
 from fake_telegram import FakeUser
 from tests.conftest import ADMIN_ID, Harness, t
-from tests.test_booking import book, card_of
-from tests.test_booking_calendar import calendar_files, event_of
-from tests.test_proposals import LANGUAGE_LABEL, MOBILITY, specialist
+from tests.test_booking import book
+from tests.test_booking_calendar import calendar_files, confirmed_booking, event_of
+from tests.test_proposals import MOBILITY
 from tests.test_waitlist import fill, join_waitlist, offers
 
 NAME = "Zelmīra"
@@ -197,9 +197,7 @@ async def test_forget_takes_a_confirmed_booking_out_of_the_calendar_and_frees_it
     tg: Harness, language: str
 ) -> None:
     _ = lambda message: t(language, message)  # noqa: E731
-    anna = await tg.onboarded("Anna", language=LANGUAGE_LABEL[language], language_code=language)
-    await book(anna, language)  # Wednesday 14:30
-    await specialist(tg).press(t("lv", "✅ Confirm"), message=card_of(tg, 1))
+    anna = await confirmed_booking(tg, language)  # Wednesday 14:30
     [published] = calendar_files(anna)
     await fill(tg)
     boris = await tg.onboarded("Boris")
