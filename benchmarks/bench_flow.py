@@ -8,8 +8,11 @@ loops, no rate limiter), with an injected clock that moves 4 s per resident acti
 guard's 20 messages a minute is not what is measured).
 
 1. Ceiling. A bare PTB `Application` whose one handler commits one row (aiosqlite, WAL, the same
-   `synchronous`) and replies, fed the very updates the bot received. Bare and bot rounds
-   alternate (`--rounds`, default 3); ranges across the rounds are printed, and the ratio.
+   `synchronous`) and replies, fed the very updates the bot received. Beside it, "bare +
+   replies": the same, but its handler makes the very Bot API calls the bot made for each update
+   (recorded in the round before, answered from the recording) — what the bot's replies alone
+   cost PTB. Bare and bot rounds alternate (`--rounds`, default 3); ranges across the rounds are
+   printed, and the ratios.
    Each bot round: `--residents` new residents through the whole proposal flow (11 updates:
    /start, language, menu, theme, text, photo, continue, skip contact, submit, /mine, thanks)
    with a staff chat, so submitted proposals go through the outbox too. Commits, trips to
