@@ -23,6 +23,8 @@ The first row names the columns, in any order and any case; a row is one meeting
   ahead are left out, so a schedule imported again later still imports.
 - Keys begin with "csv:", so a row never takes over a meeting imported from an iCalendar file.
 - All or nothing: a file with a bad row gives every problem found, by line, and no meetings.
+
+`template` writes a file to fill in: these columns and two example rows.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -272,3 +274,38 @@ def _time(text: str) -> time | None:
         return time(int(match[1]), int(match[2]))
     except ValueError:
         return None
+
+
+# The template's example meetings, in the languages their columns name (content, not interface:
+# description_lv is Latvian whoever reads the file). Dated last week, so a template sent back
+# unchanged imports nothing: meetings that have begun are left out.
+EXAMPLES = (
+    (
+        "piemers-1",
+        "17:00",
+        "18:30",
+        "Piemērs: darba grupas sanāksme — aizstājiet šo rindu ar savu.",
+        "Пример: заседание рабочей группы — замените эту строку своей.",
+    ),
+    (
+        "piemers-2",
+        "17:30",
+        "",
+        "Piemērs: bez beigu laika sanāksme ilgst 90 minūtes.",
+        "",
+    ),
+)
+
+
+def template(themes: Sequence[Theme], today: date, language: str) -> bytes:
+    """A schedule to fill in: the column names and two example rows (themes named in
+    `language`), as Excel in Latvia opens and saves a CSV file — semicolons, a BOM, dates as
+    03.02.2027."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for number, (key, start, end, lv, ru) in enumerate(EXAMPLES):
+        day = today - timedelta(days=7 - number)
+        theme = themes[number % len(themes)].name(language)
+        writer.writerow([key, theme, f"{day:%d.%m.%Y}", start, end, "", lv, ru, "", ""])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

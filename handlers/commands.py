@@ -32,6 +32,7 @@ def staff_command_menu(tr: Translator) -> list[tuple[str, str]]:
         ("closedate", _("Close the reception on a date: /closedate YYYY-MM-DD reason")),
         ("meetings", _("The working groups' coming meetings: edit, cancel, broadcast")),
         ("newmeeting", _("Create a working-group meeting")),
+        ("schedulecsv", _("A CSV file to fill in with meetings and send back")),
         ("announce", _("Write to meeting subscribers: one theme's or all")),
         ("templates", _("Saved answers")),
         ("addtemplate", _("Save an answer: /addtemplate Title | Text")),

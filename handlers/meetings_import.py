@@ -1,17 +1,20 @@
 """Importing a working groups' schedule from a file a specialist sends the bot as a document —
 iCalendar (.ics) or CSV (.csv), the same as `liepaja-bot meetings import FILE`: all of it, or —
 with a bad event or row — none, and what is wrong named by the event's UID or the row's line.
-Importing the same file again adds nothing.
+Importing the same file again adds nothing. /schedulecsv sends a CSV file to fill in.
 """
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, MessageHandler, filters
+import io
+
+from telegram import InputFile, Update
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.app import BotContext
 from bot.auth import staff_only
 from bot.i18n import N_
+from bot.meetings_csv import template
 from bot.meetings_schedule import EXTENSIONS, format_of, parser_for
 from handlers import meeting_reminders
 
@@ -62,8 +65,33 @@ async def import_file(update: Update, context: BotContext) -> None:
     )
 
 
+@staff_only
+async def send_template(update: Update, context: BotContext) -> None:
+    """/schedulecsv: a CSV file to fill in with meetings and send back, and what its columns
+    take."""
+    chat = update.effective_chat
+    assert chat is not None
+    venue = context.municipality.meeting_venue
+    content = template(context.municipality.themes, context.now().date(), context.language)
+    await context.bot.send_document(
+        chat.id,
+        InputFile(io.BytesIO(content), filename="meetings.csv"),
+        caption=context.gettext(
+            "A schedule to fill in, one meeting a row; send the file back here. id: your own "
+            "name for the meeting (keep it to move or cancel the meeting later). theme: as in "
+            "the bot. date: 03.02.2027. start and end: 17:30 (without an end, 90 minutes). "
+            "place: empty for {venue}. description_lv is needed; description_ru and "
+            "description_en are not. cancelled: “jā” cancels the meeting. In Excel, save it as "
+            "“CSV UTF-8”. The two rows are examples, dated last week: replace them."
+        ).format(venue=venue.name(context.language)),
+    )
+
+
 def handlers() -> list[BaseHandler]:
     schedules: filters.BaseFilter = filters.Document.FileExtension(EXTENSIONS[0])
     for extension in EXTENSIONS[1:]:
         schedules |= filters.Document.FileExtension(extension)
-    return [MessageHandler(schedules, import_file)]
+    return [
+        MessageHandler(schedules, import_file),
+        CommandHandler("schedulecsv", send_template),
+    ]

@@ -302,3 +302,42 @@ async def test_an_answer_overtakes_a_broadcast_already_queued(tg: Harness) -> No
         tg.clock.advance(seconds=7)
         await tg.app.settle()
     assert [len(meeting_notices(user, heading)) for user in residents] == [1] * 40
+
+
+async def test_a_csv_template_to_fill_in_and_send_back(tg: Harness) -> None:
+    """/schedulecsv: a file with the columns and two example rows, dated last week — sent back
+    unchanged it adds nothing; with a row filled in, that meeting is imported."""
+    inese = specialist(tg)
+    lv = lambda message: t("lv", message)  # noqa: E731 — the staff chat is in Latvian
+    await inese.send("/schedulecsv")
+    document = inese.last.document
+    assert document is not None and document.filename == "meetings.csv"
+    before, after = lv(
+        "A schedule to fill in, one meeting a row; send the file back here. id: your own "
+        "name for the meeting (keep it to move or cancel the meeting later). theme: as in "
+        "the bot. date: 03.02.2027. start and end: 17:30 (without an end, 90 minutes). "
+        "place: empty for {venue}. description_lv is needed; description_ru and "
+        "description_en are not. cancelled: “jā” cancels the meeting. In Excel, save it as "
+        "“CSV UTF-8”. The two rows are examples, dated last week: replace them."
+    ).split("{venue}")
+    caption = inese.last.caption or ""
+    assert caption.startswith(before) and caption.endswith(after) and "Rožu laukums" in caption
+    # As Excel in Latvia opens it: a BOM, semicolons, a header of the import's columns.
+    text = document.content.decode("utf-8")
+    assert text.startswith("\ufeffid;theme;date;start;end;place;description_lv;")
+    _header, first, _second = text.strip().split("\r\n")
+    assert first.split(";")[:5] == ["piemers-1", "Izglītība", "05.01.2027", "17:00", "18:30"]
+
+    await inese.send_document("meetings.csv", document.content, "text/csv")
+    assert inese.last_text == lv(IMPORTED).format(added=0, updated=0, cancelled=0, same=0)
+    filled = text.replace("05.01.2027;17:00;18:30", "10.02.2027;17:00;18:30")
+    await inese.send_document("meetings.csv", filled.encode("utf-8"), "text/csv")
+    assert inese.last_text == lv(IMPORTED).format(added=1, updated=0, cancelled=0, same=0)
+    [meeting], _total = await tg.store.meetings.upcoming(tg.clock())
+    assert meeting.theme == "education"
+    assert meeting.starts_at == datetime(2027, 2, 10, 17, 0, tzinfo=RIGA)
+
+    # Residents are not handed the office's files.
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    await anna.send("/schedulecsv")
+    assert anna.last_text == t("lv", "This is for the Development Office staff only.")
