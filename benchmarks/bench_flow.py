@@ -31,7 +31,7 @@ Latency is wall time per update, from the fake handing the update over to the re
 threads, per update: steadier than wall time when other jobs share the machine. With
 `--api-latency-ms`, every Bot API call waits that long, as a round trip to Telegram would.
 Figures depend on the disk's fsync speed (FULL syncs the WAL at every commit); compare runs on
-one machine only.
+one machine only. benchmarks/slow_fsync.c makes every fsync slower, as on a slow disk.
 """
 
 from __future__ import annotations
