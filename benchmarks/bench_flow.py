@@ -25,6 +25,8 @@ guard's 20 messages a minute is not what is measured).
 3. Flood. One resident sends 100 messages within 10 s (injected clock), one at a time or ten at
    once, while another goes through the flow; the other's reply latency, with the updates that
    arrive together handled one at a time (PTB's default) or by PerChatOrder (bot/ordering.py).
+4. Burst (`--burst`). Residents' /start waiting at Telegram, fetched by the real polling path:
+   the time until the last answer, and the commits that journaled their arrival.
 
 Latency is wall time per update, from the fake handing the update over to the reply (the end of
 `process_update`); "incl. outbox" runs to the end of `settle()`. CPU is the process's, both
@@ -772,6 +774,68 @@ def _flow_steps(user: FakeUser, n: int) -> list[Callable[[], Awaitable[Any]]]:
     ]
 
 
+# -- 4. a burst through polling -------------------------------------------------------------
+
+
+async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict[str, Any]:
+    """`args.burst` residents' /start wait at Telegram; the bot polls as it runs for real (PTB's
+    Updater, PerChatOrder) and answers each. The time from starting to poll until the last
+    answer, and how the journal took their arrival: batches (one commit each) and updates
+    journaled one at a time."""
+    clock = FakeClock()
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_bench_bot")
+    settings = load_settings(
+        environ={
+            "DATABASE": str(scratch / f"burst-{n}.sqlite3"),
+            "SQLITE_SYNCHRONOUS": args.synchronous,
+        },
+        env_file=None,
+    )
+    app: BotApplication = build_application(
+        settings,
+        request=FakeTelegramRequest(fake),
+        get_updates_request=FakeTelegramRequest(fake),
+        clock=clock,
+        token=fake.token,
+        rate_limit=False,
+        background=False,
+        sleep=clock.sleep,
+    )
+    residents = [fake.user(f"B{n}-{k}", language_code="lv") for k in range(args.burst)]
+    for resident in residents:
+        await resident.send("/start")
+    await app.initialize()
+    journal = app.store.journal
+    batches: list[int] = []
+    alone = 0
+    arrive_batch, arrive = journal.arrive_batch, journal.arrive
+
+    async def count_batch(arrivals: list[tuple[int, str]]) -> dict[int, str]:
+        batches.append(len(arrivals))
+        return await arrive_batch(arrivals)
+
+    async def count_alone(update_id: int, payload: str) -> str:
+        nonlocal alone
+        alone += 1
+        return await arrive(update_id, payload)
+
+    journal.arrive_batch, journal.arrive = count_batch, count_alone  # type: ignore[method-assign]
+    try:
+        assert app.post_init is not None and app.updater is not None
+        await app.post_init(app)
+        started = time.perf_counter()
+        await app.updater.start_polling(poll_interval=0)
+        await app.start()
+        for resident in residents:
+            await resident.wait_for_reply(timeout=60)
+        elapsed = time.perf_counter() - started
+        await app.updater.stop()
+        await app.stop()
+    finally:
+        await app.shutdown()
+    return {"elapsed": elapsed, "batches": batches, "alone": alone}
+
+
 # -- report ---------------------------------------------------------------------------------
 
 
@@ -863,6 +927,17 @@ async def main(args: argparse.Namespace) -> None:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"peak RSS after the stored-resident runs: {peak:.0f} MiB")
 
+        if args.burst:
+            runs = [await polling_burst(args, scratch, n) for n in range(args.rounds)]
+            last = span([ms(r["elapsed"]) for r in runs], ".0f")
+            print(
+                f"\n== a burst: {args.burst} residents' /start waiting at Telegram, fetched by"
+                f" polling ({args.rounds} runs) ==\nthe last answer after {last} ms;"
+                f" arrivals journaled in {span([len(r['batches']) for r in runs])} commit(s)"
+                f" (batches of {span([b for r in runs for b in r['batches']] or [0])}),"
+                f" {span([r['alone'] for r in runs])} one at a time"
+            )
+
         if args.floods:
             print(
                 f"\n== flood: one resident sends 100 messages in 10 s (x{args.floods}) while"
@@ -896,6 +971,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--scale-residents", type=int, default=100)
     parser.add_argument("--floods", type=int, default=10, help="flood episodes (0 to skip)")
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=25,
+        help="residents in the polling burst (0 to skip; under 30: Telegram's 30 messages/s)",
+    )
     parser.add_argument(
         "--bursts",
         type=lambda text: [int(part) for part in text.split(",")],

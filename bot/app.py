@@ -14,6 +14,7 @@ import logging
 import sqlite3
 from contextvars import ContextVar
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any, NoReturn, cast
 
 from telegram import Update
@@ -22,6 +23,7 @@ from telegram.ext import (
     CallbackContext,
     ExtBot,
 )
+from telegram.request import BaseRequest, RequestData
 
 from bot.clock import Clock
 from bot.config import Municipality, Settings
@@ -64,19 +66,77 @@ class StateNotSaved(Exception):
 class JournalingQueue(asyncio.Queue[object]):
     """PTB's update queue, journaling each update as it arrives (polling or webhook). PTB tells
     Telegram an update was received as soon as it is queued, so without this a crash would
-    lose whatever was still waiting in the queue."""
+    lose whatever was still waiting in the queue. Updates fetched by polling come journaled
+    already, a whole batch in one commit (`JournalingRequest`)."""
 
     def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
-        self.arrived: set[int] = set()
+        self.arrived: set[int] = set()  # queued, not yet taken up by process_update
+        # What the journal said of each update of a polled batch, until PTB queues it.
+        self.journaled: dict[int, str] = {}
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            if await self.store.journal.arrive(item.update_id, _payload(item)) != "new":
+            status = self.journaled.pop(item.update_id, None)
+            if status is None:  # a webhook's update: journaled alone
+                status = await self.store.journal.arrive(item.update_id, _payload(item))
+            if status == "done" or item.update_id in self.arrived:
                 return  # handled before, or already waiting: Telegram re-sent it
+            # "pending" too: journaled before and neither handled nor waiting — a batch whose
+            # answer PTB could not take, fetched again. Handled twice, it takes effect once.
             self.arrived.add(item.update_id)
         await super().put(item)
+
+
+class JournalingRequest(BaseRequest):
+    """The transport `getUpdates` goes through: it journals the updates of each answer, as
+    Telegram sent them, in one commit, before PTB reads the answer — so before PTB's next call
+    tells Telegram they arrived. A batch costs one fsync however many updates it holds (under
+    load, many), and no update is serialised back from PTB's objects. If the journal cannot be
+    written, PTB gets a network error and asks again for the same updates."""
+
+    def __init__(self, inner: BaseRequest, queue: JournalingQueue) -> None:
+        self.inner = inner
+        self.queue = queue
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, body = await self.inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if code == HTTPStatus.OK and url.endswith("/getUpdates"):
+            updates = json.loads(body).get("result") or []
+            arrivals = [
+                (int(raw["update_id"]), json.dumps(raw, ensure_ascii=False)) for raw in updates
+            ]
+            if arrivals:
+                self.queue.journaled.update(await self.queue.store.journal.arrive_batch(arrivals))
+        return code, body
 
 
 class BotApplication(Application):

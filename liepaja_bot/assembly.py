@@ -17,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
-from bot.app import BotApplication, BotContext, JournalingQueue
+from bot.app import BotApplication, BotContext, JournalingQueue, JournalingRequest
 from bot.clock import Clock, utc_now
 from bot.config import LANGUAGES, Settings
 from bot.i18n import translator
@@ -51,6 +51,7 @@ def build_application(
     outbound = LoggedRequest(request or HTTPXRequest(connection_pool_size=16))
     store = Store(settings.database, clock=clock, synchronous=settings.sqlite_synchronous)
     persistence = SQLitePersistence(store)
+    queue = JournalingQueue(store)
     persistence.conversation_idle = timedelta(days=settings.conversation_idle_days)
     builder = (
         ApplicationBuilder()
@@ -59,9 +60,11 @@ def build_application(
         .base_url(settings.bot_api_url)
         .base_file_url(settings.bot_file_api_url)
         .request(outbound)
-        .get_updates_request(get_updates_request or HTTPXRequest(read_timeout=30))
+        .get_updates_request(
+            JournalingRequest(get_updates_request or HTTPXRequest(read_timeout=30), queue)
+        )
         .persistence(persistence)
-        .update_queue(JournalingQueue(store))
+        .update_queue(queue)
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         # Polling and webhooks: different chats' updates side by side, each chat's in order, so

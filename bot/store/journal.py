@@ -43,9 +43,24 @@ class Journal:
         )
         return "done" if rows else "pending"
 
+    async def arrive_batch(self, arrivals: list[tuple[int, str]]) -> dict[int, str]:
+        """`arrive` for every (update id, payload) of a batch — what one `getUpdates` returned —
+        in one commit: under load a batch holds many updates, and each would be a commit (an
+        fsync) of its own. Returns each update's "new", "pending" or "done"."""
+
+        def journal(connection: sqlite3.Connection) -> dict[int, str]:
+            return {
+                update_id: self.arrive_in(connection, update_id, payload)
+                for update_id, payload in arrivals
+            }
+
+        async with self.store.transaction(journal) as statuses:
+            assert statuses is not None
+        return statuses
+
     def arrive_in(self, connection: sqlite3.Connection, update_id: int, payload: str) -> str:
-        """`arrive` on the connection's thread (committed on its own: call it outside any
-        transaction, e.g. as a `transaction` `before`)."""
+        """`arrive` on the connection's thread: committed on its own outside a transaction (as a
+        `transaction` `before`), or with the transaction it runs in (`arrive_batch`)."""
         if connection.execute(*self._arrival(update_id, payload)).rowcount:
             return "new"
         done = connection.execute(

@@ -1,0 +1,117 @@
+"""Updates fetched by polling: each `getUpdates` answer is journaled — every update in it, as
+Telegram sent it — in one commit, before PTB's next call confirms the batch to Telegram; and
+each update is handled once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from bot.app import BotApplication
+from fake_telegram import FakeTelegram, FakeTelegramRequest
+from liepaja_bot.assembly import build_application
+from tests.conftest import FakeClock, make_settings, t
+
+
+async def test_a_polled_batch_is_journaled_in_one_commit_and_each_update_handled_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    settings = make_settings(tmp_path)
+    app: BotApplication = build_application(
+        settings,
+        request=FakeTelegramRequest(fake),
+        get_updates_request=FakeTelegramRequest(fake),
+        clock=clock,
+        token=fake.token,
+        rate_limit=False,
+        background=False,
+        sleep=clock.sleep,
+    )
+    residents = [fake.user(f"Resident {n}", language_code="lv") for n in range(10)]
+    for resident in residents:  # all of it waits at Telegram: one getUpdates takes it
+        await resident.send("/start")
+    sent = [json.loads(json.dumps(update)) for update in fake.pending_updates]
+    assert len(sent) == 10
+
+    batches: list[list[tuple[int, str]]] = []
+    alone: list[int] = []
+    await app.initialize()
+    journal = app.store.journal
+    arrive_batch, arrive = journal.arrive_batch, journal.arrive
+
+    async def batch_spy(arrivals: list[tuple[int, str]]) -> dict[int, str]:
+        batches.append(arrivals)
+        return await arrive_batch(arrivals)
+
+    async def alone_spy(update_id: int, payload: str) -> str:
+        alone.append(update_id)
+        return await arrive(update_id, payload)
+
+    journal.arrive_batch, journal.arrive = batch_spy, alone_spy  # type: ignore[method-assign]
+    try:
+        assert app.post_init is not None
+        await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0)
+        await app.start()
+        for resident in residents:
+            await resident.wait_for_reply()
+        await app.updater.stop()
+        await app.stop()
+    finally:
+        await app.shutdown()
+
+    # One commit journaled the ten, as Telegram sent them; none was journaled alone.
+    assert len(batches) == 1 and alone == []
+    assert [(update_id, json.loads(payload)) for update_id, payload in batches[0]] == [
+        (update["update_id"], update) for update in sent
+    ]
+    # Each was handled once, struck off the journal, and confirmed to Telegram.
+    prompt = t("lv", "Please choose your language")
+    for resident in residents:
+        assert sum(prompt in (m.text or "") for m in resident.messages) == 1
+    assert fake.pending_updates == []
+    with sqlite3.connect(settings.database) as db:
+        assert db.execute("SELECT COUNT(*) FROM update_journal").fetchone() == (0,)
+        handled: list[Any] = db.execute("SELECT update_id FROM processed_updates").fetchall()
+    assert sorted(row[0] for row in handled) == [update["update_id"] for update in sent]
+
+
+async def test_a_batch_fetched_again_after_its_answer_was_lost_is_handled_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The journal took a batch but PTB never read it (the answer was lost on the way): the
+    next `getUpdates` brings the same updates, journaled already — they are handled, once."""
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    app: BotApplication = build_application(
+        make_settings(tmp_path),
+        request=FakeTelegramRequest(fake),
+        get_updates_request=FakeTelegramRequest(fake),
+        clock=clock,
+        token=fake.token,
+        rate_limit=False,
+        background=False,
+        sleep=clock.sleep,
+    )
+    anna, boris = fake.user("Anna", language_code="lv"), fake.user("Boris", language_code="ru")
+    await anna.send("/start")
+    await boris.send("/start")
+    await app.initialize()
+    try:
+        await app.bot.get_updates()  # journaled; PTB never queues what this call returned
+        again = await app.bot.get_updates()  # nothing confirmed: the same two
+        assert [u.effective_user.id for u in again if u.effective_user] == [anna.id, boris.id]
+        for update in again * 2:  # and PTB queues them — twice, as if fetched twice more
+            await app.update_queue.put(update)
+        while not app.update_queue.empty():
+            await app.process_update(await app.update_queue.get())
+    finally:
+        await app.shutdown()
+    prompt = t("lv", "Please choose your language")
+    assert [sum(prompt in (m.text or "") for m in user.messages) for user in (anna, boris)] == [
+        1,
+        1,
+    ]
