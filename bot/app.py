@@ -28,7 +28,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.clock import Clock
 from bot.config import Municipality, Settings
 from bot.i18n import Translator, translator
-from bot.message_log import LoggedRequest, inbound_entry, record_outbound
+from bot.message_log import ForwardingRequest, LoggedRequest, inbound_entry, record_outbound
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
 from bot.scheduler import Scheduler
@@ -89,7 +89,7 @@ class JournalingQueue(asyncio.Queue[object]):
         await super().put(item)
 
 
-class JournalingRequest(BaseRequest):
+class JournalingRequest(ForwardingRequest):
     """The transport `getUpdates` goes through: it journals the updates of each answer, as
     Telegram sent them, in one commit, before PTB reads the answer — so before PTB's next call
     tells Telegram they arrived. A batch costs one fsync however many updates it holds (under
@@ -97,38 +97,13 @@ class JournalingRequest(BaseRequest):
     written, PTB gets a network error and asks again for the same updates."""
 
     def __init__(self, inner: BaseRequest, queue: JournalingQueue) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.queue = queue
 
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    async def forward(
+        self, url: str, method: str, request_data: RequestData | None, **timeouts: Any
     ) -> tuple[int, bytes]:
-        code, body = await self.inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
+        code, body = await super().forward(url, method, request_data, **timeouts)
         if code == HTTPStatus.OK and url.endswith("/getUpdates"):
             updates = json.loads(body).get("result") or []
             arrivals = [

@@ -56,14 +56,12 @@ def holding_outbound(held: list[Outbound]) -> Iterator[None]:
         _held.reset(token)
 
 
-class LoggedRequest(BaseRequest):
-    """A transport that hands every sent or edited message to a sink after Telegram accepted it."""
+class ForwardingRequest(BaseRequest):
+    """A transport around another: `forward` makes the call on it. Subclasses look at what goes
+    by (this module's logging, the update journal in bot/app.py)."""
 
     def __init__(self, inner: BaseRequest) -> None:
         self.inner = inner
-        self.sink: OutboundSink | None = None
-        # Around every message-sending call: the shared rate budget (bot/outbox.py).
-        self.sending: Callable[[str], AbstractAsyncContextManager[None]] | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -85,6 +83,34 @@ class LoggedRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        return await self.forward(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+
+    async def forward(
+        self, url: str, method: str, request_data: RequestData | None, **timeouts: Any
+    ) -> tuple[int, bytes]:
+        return await self.inner.do_request(url, method, request_data, **timeouts)
+
+
+class LoggedRequest(ForwardingRequest):
+    """A transport that hands every sent or edited message to a sink after Telegram accepted it."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        super().__init__(inner)
+        self.sink: OutboundSink | None = None
+        # Around every message-sending call: the shared rate budget (bot/outbox.py).
+        self.sending: Callable[[str], AbstractAsyncContextManager[None]] | None = None
+
+    async def forward(
+        self, url: str, method: str, request_data: RequestData | None, **timeouts: Any
+    ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         budget = (
             self.sending(name)
@@ -92,15 +118,7 @@ class LoggedRequest(BaseRequest):
             else nullcontext()
         )
         async with budget:
-            code, payload = await self.inner.do_request(
-                url,
-                method,
-                request_data,
-                read_timeout=read_timeout,
-                write_timeout=write_timeout,
-                connect_timeout=connect_timeout,
-                pool_timeout=pool_timeout,
-            )
+            code, payload = await super().forward(url, method, request_data, **timeouts)
         method = url.rsplit("/", 1)[-1].lower()
         if code == 400 and _already_done(method, payload):
             # Handling an update again after a crash repeats its calls: a press answered

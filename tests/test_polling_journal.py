@@ -10,17 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import BotApplication
+from bot.config import Settings
 from fake_telegram import FakeTelegram, FakeTelegramRequest
 from liepaja_bot.assembly import build_application
 from tests.conftest import FakeClock, make_settings, t
 
 
-async def test_a_polled_batch_is_journaled_in_one_commit_and_each_update_handled_once(
-    tmp_path: Path, clock: FakeClock
-) -> None:
-    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
-    settings = make_settings(tmp_path)
-    app: BotApplication = build_application(
+def polling_bot(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotApplication:
+    """The bot as `run` builds it, on the in-process fake: its updates come by polling."""
+    return build_application(
         settings,
         request=FakeTelegramRequest(fake),
         get_updates_request=FakeTelegramRequest(fake),
@@ -30,6 +28,14 @@ async def test_a_polled_batch_is_journaled_in_one_commit_and_each_update_handled
         background=False,
         sleep=clock.sleep,
     )
+
+
+async def test_a_polled_batch_is_journaled_in_one_commit_and_each_update_handled_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    settings = make_settings(tmp_path)
+    app = polling_bot(fake, settings, clock)
     residents = [fake.user(f"Resident {n}", language_code="lv") for n in range(10)]
     for resident in residents:  # all of it waits at Telegram: one getUpdates takes it
         await resident.send("/start")
@@ -86,16 +92,7 @@ async def test_a_batch_fetched_again_after_its_answer_was_lost_is_handled_once(
     """The journal took a batch but PTB never read it (the answer was lost on the way): the
     next `getUpdates` brings the same updates, journaled already — they are handled, once."""
     fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
-    app: BotApplication = build_application(
-        make_settings(tmp_path),
-        request=FakeTelegramRequest(fake),
-        get_updates_request=FakeTelegramRequest(fake),
-        clock=clock,
-        token=fake.token,
-        rate_limit=False,
-        background=False,
-        sleep=clock.sleep,
-    )
+    app = polling_bot(fake, make_settings(tmp_path), clock)
     anna, boris = fake.user("Anna", language_code="lv"), fake.user("Boris", language_code="ru")
     await anna.send("/start")
     await boris.send("/start")
