@@ -780,8 +780,7 @@ def _flow_steps(user: FakeUser, n: int) -> list[Callable[[], Awaitable[Any]]]:
 async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict[str, Any]:
     """`args.burst` residents' /start wait at Telegram; the bot polls as it runs for real (PTB's
     Updater, PerChatOrder) and answers each. The time from starting to poll until the last
-    answer, and how the journal took their arrival: batches (one commit each) and updates
-    journaled one at a time."""
+    answer, and the batches the journal took their arrival in (one commit each)."""
     clock = FakeClock()
     fake = FakeTelegram(clock=clock, bot_username="liepaja_bench_bot")
     settings = load_settings(
@@ -807,19 +806,13 @@ async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict
     await app.initialize()
     journal = app.store.journal
     batches: list[int] = []
-    alone = 0
-    arrive_batch, arrive = journal.arrive_batch, journal.arrive
+    arrive_batch = journal.arrive_batch
 
-    async def count_batch(arrivals: list[tuple[int, str]]) -> dict[int, str]:
+    async def count_batch(arrivals: list[tuple[int, str]]) -> list[str]:
         batches.append(len(arrivals))
         return await arrive_batch(arrivals)
 
-    async def count_alone(update_id: int, payload: str) -> str:
-        nonlocal alone
-        alone += 1
-        return await arrive(update_id, payload)
-
-    journal.arrive_batch, journal.arrive = count_batch, count_alone  # type: ignore[method-assign]
+    journal.arrive_batch = count_batch  # type: ignore[method-assign]
     try:
         assert app.post_init is not None and app.updater is not None
         await app.post_init(app)
@@ -833,7 +826,7 @@ async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict
         await app.stop()
     finally:
         await app.shutdown()
-    return {"elapsed": elapsed, "batches": batches, "alone": alone}
+    return {"elapsed": elapsed, "batches": batches}
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -934,8 +927,7 @@ async def main(args: argparse.Namespace) -> None:
                 f"\n== a burst: {args.burst} residents' /start waiting at Telegram, fetched by"
                 f" polling ({args.rounds} runs) ==\nthe last answer after {last} ms;"
                 f" arrivals journaled in {span([len(r['batches']) for r in runs])} commit(s)"
-                f" (batches of {span([b for r in runs for b in r['batches']] or [0])}),"
-                f" {span([r['alone'] for r in runs])} one at a time"
+                f" (batches of {span([b for r in runs for b in r['batches']] or [0])})"
             )
 
         if args.floods:

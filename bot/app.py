@@ -67,7 +67,8 @@ class JournalingQueue(asyncio.Queue[object]):
     """PTB's update queue, journaling each update as it arrives (polling or webhook). PTB tells
     Telegram an update was received as soon as it is queued, so without this a crash would
     lose whatever was still waiting in the queue. Updates fetched by polling come journaled
-    already, a whole batch in one commit (`JournalingRequest`)."""
+    already, a whole batch in one commit (`JournalingRequest`); webhook updates that arrive
+    side by side (Telegram sends several at once under load) share a commit too."""
 
     def __init__(self, store: Store) -> None:
         super().__init__()
@@ -75,18 +76,48 @@ class JournalingQueue(asyncio.Queue[object]):
         self.arrived: set[int] = set()  # queued, not yet taken up by process_update
         # What the journal said of each update of a polled batch, until PTB queues it.
         self.journaled: dict[int, str] = {}
+        # Webhook updates waiting for the next commit, and the task that makes it.
+        self._waiting: list[tuple[int, str, asyncio.Future[str]]] = []
+        self._committing: asyncio.Task[None] | None = None
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             status = self.journaled.pop(item.update_id, None)
-            if status is None:  # a webhook's update: journaled alone
-                status = await self.store.journal.arrive(item.update_id, _payload(item))
+            if status is None:  # a webhook's update
+                status = await self._journal(item)
             if status == "done" or item.update_id in self.arrived:
                 return  # handled before, or already waiting: Telegram re-sent it
             # "pending" too: journaled before and neither handled nor waiting — a batch whose
             # answer PTB could not take, fetched again. Handled twice, it takes effect once.
             self.arrived.add(item.update_id)
         await super().put(item)
+
+    async def _journal(self, update: Update) -> str:
+        """Journals a webhook's update with the others that arrive before the commit begins,
+        or while the one before it is made (group commit). If that commit fails, so does this
+        update's request, and Telegram sends it again."""
+        waiting: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append((update.update_id, _payload(update), waiting))
+        if self._committing is None:
+            self._committing = asyncio.create_task(self._commit_waiting())
+        return await waiting
+
+    async def _commit_waiting(self) -> None:
+        await asyncio.sleep(0)  # the requests that came with this one join it
+        batch, self._waiting = self._waiting, []
+        self._committing = None  # whoever comes now waits for the next commit
+        try:
+            statuses = await self.store.journal.arrive_batch(
+                [(update_id, payload) for update_id, payload, _ in batch]
+            )
+        except Exception as error:
+            for _, _, waiting in batch:
+                if not waiting.done():
+                    waiting.set_exception(error)
+            return
+        for (_, _, waiting), status in zip(batch, statuses, strict=True):
+            if not waiting.done():  # its request may have been given up meanwhile
+                waiting.set_result(status)
 
 
 class JournalingRequest(ForwardingRequest):
@@ -110,7 +141,11 @@ class JournalingRequest(ForwardingRequest):
                 (int(raw["update_id"]), json.dumps(raw, ensure_ascii=False)) for raw in updates
             ]
             if arrivals:
-                self.queue.journaled.update(await self.queue.store.journal.arrive_batch(arrivals))
+                statuses = await self.queue.store.journal.arrive_batch(arrivals)
+                self.queue.journaled.update(
+                    (update_id, status)
+                    for (update_id, _), status in zip(arrivals, statuses, strict=True)
+                )
         return code, body
 
 

@@ -230,30 +230,41 @@ async def test_unit_of_work_commits_together_or_not_at_all(store: Store) -> None
     assert len(await store.messages.conversation_with(1)) == 1
 
 
+async def arrive(store: Store, update_id: int) -> str:
+    [status] = await store.journal.arrive_batch([(update_id, f'{{"update_id": {update_id}}}')])
+    return status
+
+
 async def test_journal_recognises_handled_updates_by_id_not_by_a_watermark(store: Store) -> None:
-    assert await store.journal.arrive(500, '{"update_id": 500}') == "new"
-    assert await store.journal.arrive(500, '{"update_id": 500}') == "pending"  # re-sent, queued
+    assert await arrive(store, 500) == "new"
+    assert await arrive(store, 500) == "pending"  # re-sent while queued
     async with store.unit_of_work():
         await store.journal.finish(500)
-    assert await store.journal.arrive(500, '{"update_id": 500}') == "done"  # re-sent after
+    assert await arrive(store, 500) == "done"  # re-sent after
     # After a quiet week Telegram picks the next id at random, often lower: it is a new update.
-    assert await store.journal.arrive(17, '{"update_id": 17}') == "new"
+    assert await arrive(store, 17) == "new"
     assert [u.update_id for u in await store.journal.unfinished()] == [17]
+    # One batch, one commit: the same id twice in it is new once.
+    assert await store.journal.arrive_batch([(30, "{}"), (31, "{}"), (30, "{}")]) == [
+        "new",
+        "new",
+        "pending",
+    ]
 
 
 async def test_an_update_that_keeps_killing_the_bot_counts_its_attempts(store: Store) -> None:
-    await store.journal.arrive(11, '{"update_id": 11}')
+    await arrive(store, 11)
     assert [await store.journal.count_attempt(11) for _ in range(3)] == [1, 2, 3]
     assert (await store.journal.unfinished())[0].attempts == 3
 
 
 async def test_handled_update_ids_are_forgotten_after_a_while(store: Store) -> None:
-    await store.journal.arrive(1, "{}")
+    await arrive(store, 1)
     async with store.unit_of_work():
         await store.journal.finish(1)
     store.clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)
     assert await store.journal.forget_handled_before(datetime(2029, 1, 1, tzinfo=UTC)) == 1
-    assert await store.journal.arrive(1, "{}") == "new"
+    assert await arrive(store, 1) == "new"
 
 
 async def test_the_proposals_table_allows_exactly_the_statuses_the_code_knows(

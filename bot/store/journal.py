@@ -32,35 +32,27 @@ class Journal:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def arrive(self, update_id: int, payload: str) -> str:
-        """Journals an update as it arrives (its own commit, before it waits anywhere).
-        Returns "new", "pending" (journaled before, not finished) or "done" (handled before:
-        Telegram re-sent it)."""
-        if await self.store._write_one(*self._arrival(update_id, payload)):
-            return "new"
-        rows = await self.store._fetch(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        )
-        return "done" if rows else "pending"
+    async def arrive_batch(self, arrivals: list[tuple[int, str]]) -> list[str]:
+        """Journals a batch of updates as they arrive — what one `getUpdates` returned, or
+        webhook updates that came side by side — (update id, payload) each, in one commit:
+        under load a batch holds many updates, and each would be a commit (an fsync) of its
+        own. Returns each arrival's "new", "pending" (journaled before, not finished) or
+        "done" (handled before), in order; an id twice in a batch is "new", then "pending"."""
 
-    async def arrive_batch(self, arrivals: list[tuple[int, str]]) -> dict[int, str]:
-        """`arrive` for every (update id, payload) of a batch — what one `getUpdates` returned —
-        in one commit: under load a batch holds many updates, and each would be a commit (an
-        fsync) of its own. Returns each update's "new", "pending" or "done"."""
-
-        def journal(connection: sqlite3.Connection) -> dict[int, str]:
-            return {
-                update_id: self.arrive_in(connection, update_id, payload)
-                for update_id, payload in arrivals
-            }
+        def journal(connection: sqlite3.Connection) -> list[str]:
+            return [
+                self.arrive_in(connection, update_id, payload) for update_id, payload in arrivals
+            ]
 
         async with self.store.transaction(journal) as statuses:
             assert statuses is not None
         return statuses
 
     def arrive_in(self, connection: sqlite3.Connection, update_id: int, payload: str) -> str:
-        """`arrive` on the connection's thread: committed on its own outside a transaction (as a
-        `transaction` `before`), or with the transaction it runs in (`arrive_batch`)."""
+        """Journals one update on the connection's thread: committed on its own outside a
+        transaction (as a `transaction` `before`), or with the transaction it runs in
+        (`arrive_batch`). Returns "new", "pending" (journaled before, not finished) or "done"
+        (handled before: Telegram re-sent it)."""
         if connection.execute(*self._arrival(update_id, payload)).rowcount:
             return "new"
         done = connection.execute(

@@ -1,19 +1,24 @@
-"""Updates fetched by polling: each `getUpdates` answer is journaled — every update in it, as
-Telegram sent it — in one commit, before PTB's next call confirms the batch to Telegram; and
-each update is handled once."""
+"""Updates are journaled as they arrive, in batches: by polling, each `getUpdates` answer —
+every update in it, as Telegram sent it — in one commit, before PTB's next call confirms the
+batch to Telegram; by webhook, the updates whose requests come side by side share a commit.
+Each update is handled once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+from telegram import Update
 
 from bot.app import BotApplication
 from bot.config import Settings
 from fake_telegram import FakeTelegram, FakeTelegramRequest
 from liepaja_bot.assembly import build_application
 from tests.conftest import FakeClock, make_settings, t
+from tests.test_delivery_core import message_update
 
 
 def polling_bot(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotApplication:
@@ -43,20 +48,15 @@ async def test_a_polled_batch_is_journaled_in_one_commit_and_each_update_handled
     assert len(sent) == 10
 
     batches: list[list[tuple[int, str]]] = []
-    alone: list[int] = []
     await app.initialize()
     journal = app.store.journal
-    arrive_batch, arrive = journal.arrive_batch, journal.arrive
+    arrive_batch = journal.arrive_batch
 
-    async def batch_spy(arrivals: list[tuple[int, str]]) -> dict[int, str]:
+    async def batch_spy(arrivals: list[tuple[int, str]]) -> list[str]:
         batches.append(arrivals)
         return await arrive_batch(arrivals)
 
-    async def alone_spy(update_id: int, payload: str) -> str:
-        alone.append(update_id)
-        return await arrive(update_id, payload)
-
-    journal.arrive_batch, journal.arrive = batch_spy, alone_spy  # type: ignore[method-assign]
+    journal.arrive_batch = batch_spy  # type: ignore[method-assign]
     try:
         assert app.post_init is not None
         await app.post_init(app)
@@ -70,8 +70,8 @@ async def test_a_polled_batch_is_journaled_in_one_commit_and_each_update_handled
     finally:
         await app.shutdown()
 
-    # One commit journaled the ten, as Telegram sent them; none was journaled alone.
-    assert len(batches) == 1 and alone == []
+    # One commit journaled the ten, as Telegram sent them.
+    assert len(batches) == 1
     assert [(update_id, json.loads(payload)) for update_id, payload in batches[0]] == [
         (update["update_id"], update) for update in sent
     ]
@@ -112,3 +112,35 @@ async def test_a_batch_fetched_again_after_its_answer_was_lost_is_handled_once(
         1,
         1,
     ]
+
+
+async def test_webhook_updates_that_arrive_side_by_side_share_one_commit(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """PTB's webhook server puts each request's update in the queue, requests side by side:
+    those that come together are journaled in one commit, each queued once."""
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    app = polling_bot(fake, make_settings(tmp_path), clock)
+    await app.initialize()
+    batches: list[int] = []
+    journal = app.store.journal
+    arrive_batch = journal.arrive_batch
+
+    async def batch_spy(arrivals: list[tuple[int, str]]) -> list[str]:
+        batches.append(len(arrivals))
+        return await arrive_batch(arrivals)
+
+    journal.arrive_batch = batch_spy  # type: ignore[method-assign]
+    try:
+        updates = [
+            Update.de_json(message_update(900 + n, 70_000 + n, "/start", 1), app.bot)
+            for n in range(5)
+        ]
+        await asyncio.gather(*(app.update_queue.put(update) for update in updates))
+        # Telegram sends one again, its 200 lost: journaled, but already waiting.
+        await app.update_queue.put(updates[2])
+        queued = [app.update_queue.get_nowait() for _ in range(app.update_queue.qsize())]
+    finally:
+        await app.shutdown()
+    assert batches == [5, 1]
+    assert [update.update_id for update in queued] == [900, 901, 902, 903, 904]  # type: ignore[attr-defined]
