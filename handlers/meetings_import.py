@@ -83,7 +83,7 @@ async def send_template(update: Update, context: BotContext) -> None:
             "place: empty for {venue}. description_lv is needed; description_ru and "
             "description_en are not. cancelled: “jā” cancels the meeting. In Excel, save it as "
             "“CSV UTF-8”. The two rows are examples, dated last week: replace them."
-        ).format(venue=venue.name(context.language)),
+        ).format(venue=f"{venue.name(context.language)}, {venue.address}"),
     )
 
 
