@@ -79,6 +79,7 @@ class JournalingQueue(asyncio.Queue[object]):
         # Webhook updates waiting for the next commit, and the task that makes it.
         self._waiting: list[tuple[int, str, asyncio.Future[str]]] = []
         self._committing: asyncio.Task[None] | None = None
+        self._commits: set[asyncio.Task[None]] = set()
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
@@ -100,13 +101,16 @@ class JournalingQueue(asyncio.Queue[object]):
         self._waiting.append((update.update_id, _payload(update), waiting))
         if self._committing is None:
             self._committing = asyncio.create_task(self._commit_waiting())
+            self._commits.add(self._committing)  # a task needs a reference until it is done
+            self._committing.add_done_callback(self._commits.discard)
         return await waiting
 
     async def _commit_waiting(self) -> None:
-        await asyncio.sleep(0)  # the requests that came with this one join it
-        batch, self._waiting = self._waiting, []
-        self._committing = None  # whoever comes now waits for the next commit
+        batch: list[tuple[int, str, asyncio.Future[str]]] = []
         try:
+            await asyncio.sleep(0)  # the requests that came with this one join it
+            batch, self._waiting = self._waiting, []
+            self._committing = None  # whoever comes now waits for the next commit
             statuses = await self.store.journal.arrive_batch(
                 [(update_id, payload) for update_id, payload, _ in batch]
             )
@@ -115,6 +119,10 @@ class JournalingQueue(asyncio.Queue[object]):
                 if not waiting.done():
                     waiting.set_exception(error)
             return
+        except BaseException:  # cancelled (shutdown): so are the requests waiting on it
+            for _, _, waiting in batch or self._waiting:
+                waiting.cancel()
+            raise
         for (_, _, waiting), status in zip(batch, statuses, strict=True):
             if not waiting.done():  # its request may have been given up meanwhile
                 waiting.set_result(status)

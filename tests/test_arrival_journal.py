@@ -144,3 +144,34 @@ async def test_webhook_updates_that_arrive_side_by_side_share_one_commit(
         await app.shutdown()
     assert batches == [5, 1]
     assert [update.update_id for update in queued] == [900, 901, 902, 903, 904]  # type: ignore[attr-defined]
+
+
+async def test_a_failed_group_commit_fails_each_request_and_queues_nothing(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """PTB's webhook server answers a failed put with an error, so Telegram sends again."""
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    app = polling_bot(fake, make_settings(tmp_path), clock)
+    await app.initialize()
+    journal = app.store.journal
+    arrive_batch = journal.arrive_batch
+
+    async def disk_full(arrivals: list[tuple[int, str]]) -> list[str]:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    try:
+        updates = [
+            Update.de_json(message_update(900 + n, 70_000 + n, "/start", 1), app.bot)
+            for n in range(3)
+        ]
+        journal.arrive_batch = disk_full  # type: ignore[method-assign]
+        results = await asyncio.gather(
+            *(app.update_queue.put(update) for update in updates), return_exceptions=True
+        )
+        assert [type(result) for result in results] == [sqlite3.OperationalError] * 3
+        assert app.update_queue.empty()
+        journal.arrive_batch = arrive_batch  # type: ignore[method-assign]
+        await asyncio.gather(*(app.update_queue.put(update) for update in updates))  # again
+        assert app.update_queue.qsize() == 3
+    finally:
+        await app.shutdown()
