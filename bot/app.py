@@ -102,30 +102,43 @@ class JournalingQueue(asyncio.Queue[object]):
         if self._committing is None:
             self._committing = asyncio.create_task(self._commit_waiting())
             self._commits.add(self._committing)  # a task needs a reference until it is done
-            self._committing.add_done_callback(self._commits.discard)
+            self._committing.add_done_callback(self._commit_ended)
         return await waiting
 
     async def _commit_waiting(self) -> None:
-        batch: list[tuple[int, str, asyncio.Future[str]]] = []
+        await asyncio.sleep(0)  # the requests that came with this one join it
+        batch, self._waiting = self._waiting, []
+        self._committing = None  # whoever comes now waits for the next commit
         try:
-            await asyncio.sleep(0)  # the requests that came with this one join it
-            batch, self._waiting = self._waiting, []
-            self._committing = None  # whoever comes now waits for the next commit
             statuses = await self.store.journal.arrive_batch(
                 [(update_id, payload) for update_id, payload, _ in batch]
             )
-        except Exception as error:
-            for _, _, waiting in batch:
-                if not waiting.done():
-                    waiting.set_exception(error)
+        except BaseException as error:
+            _settle(batch, error)
+            if not isinstance(error, Exception):
+                raise
             return
-        except BaseException:  # cancelled (shutdown): so are the requests waiting on it
-            for _, _, waiting in batch or self._waiting:
-                waiting.cancel()
-            raise
         for (_, _, waiting), status in zip(batch, statuses, strict=True):
             if not waiting.done():  # its request may have been given up meanwhile
                 waiting.set_result(status)
+
+    def _commit_ended(self, commit: asyncio.Task[None]) -> None:
+        self._commits.discard(commit)
+        if self._committing is commit:  # cancelled before it took the waiting updates
+            batch, self._waiting, self._committing = self._waiting, [], None
+            _settle(batch, asyncio.CancelledError())
+
+
+def _settle(batch: list[tuple[int, str, asyncio.Future[str]]], error: BaseException) -> None:
+    """The requests of a commit that failed fail with it (Telegram sends them again); those of
+    one cancelled (the bot shutting down) are cancelled."""
+    for _, _, waiting in batch:
+        if waiting.done():
+            continue
+        if isinstance(error, Exception):
+            waiting.set_exception(error)
+        else:
+            waiting.cancel()
 
 
 class JournalingRequest(ForwardingRequest):

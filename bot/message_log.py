@@ -119,7 +119,7 @@ class LoggedRequest(ForwardingRequest):
         )
         async with budget:
             code, payload = await super().forward(url, method, request_data, **timeouts)
-        method = url.rsplit("/", 1)[-1].lower()
+        method = name.lower()
         if code == 400 and _already_done(method, payload):
             # Handling an update again after a crash repeats its calls: a press answered
             # before (or over 15 minutes ago) cannot be answered again, and an edit made

@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.app import BotApplication
+from bot.app import BotApplication, JournalingQueue
 from bot.config import Settings
 from fake_telegram import FakeTelegram, FakeTelegramRequest
 from liepaja_bot.assembly import build_application
@@ -173,5 +173,32 @@ async def test_a_failed_group_commit_fails_each_request_and_queues_nothing(
         journal.arrive_batch = arrive_batch  # type: ignore[method-assign]
         await asyncio.gather(*(app.update_queue.put(update) for update in updates))  # again
         assert app.update_queue.qsize() == 3
+    finally:
+        await app.shutdown()
+
+
+async def test_a_cancelled_group_commit_leaves_nobody_waiting(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Cancelled before it took the waiting updates (the loop shutting down): their requests
+    are cancelled, not left hanging, and the next update is journaled by a commit of its own."""
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    app = polling_bot(fake, make_settings(tmp_path), clock)
+    await app.initialize()
+    queue = app.update_queue
+    assert isinstance(queue, JournalingQueue)
+    try:
+        first, second = (
+            Update.de_json(message_update(900 + n, 70_000 + n, "/start", 1), app.bot)
+            for n in range(2)
+        )
+        request = asyncio.create_task(queue.put(first))
+        await asyncio.sleep(0)  # the request is waiting; its commit has not begun
+        for commit in list(queue._commits):
+            commit.cancel()
+        results = await asyncio.gather(request, return_exceptions=True)
+        assert isinstance(results[0], asyncio.CancelledError)
+        await asyncio.wait_for(queue.put(second), timeout=5)  # not stuck behind it
+        assert [queue.get_nowait().update_id] == [901]  # type: ignore[attr-defined]
     finally:
         await app.shutdown()
