@@ -26,17 +26,18 @@ from telegram.ext import (
 
 from bot.app import BotContext
 from bot.auth import staff_only
-from bot.callbacks import Buttons, button_args, button_id
+from bot.callbacks import Buttons, button_args
 from bot.config import LANGUAGES
 from bot.i18n import N_, translator
 from bot.store.meetings import ALL_THEMES
+from handlers import broadcast_desk
+from handlers.broadcast_desk import confirm_keyboard, reach_line
 from handlers.flows import end_flows
 from handlers.meeting_notices import (
     announcement_room,
     announcement_text,
     keyboard,
     say,
-    start_broadcast,
     telegram_length,
     theme_name,
 )
@@ -171,7 +172,6 @@ async def show_preview(update: Update, context: BotContext) -> State:
         return await ask_text(update, context, LV)
     audience = str(draft["audience"])
     counts = await context.store.broadcasts.recipients_by_language(audience)
-    total = sum(counts.values())
     announcement = await context.store.broadcasts.offer_announcement(audience, texts, by=user.id)
     context.user_data.pop(DRAFT, None)
     await say(
@@ -185,9 +185,7 @@ async def show_preview(update: Update, context: BotContext) -> State:
             await context.bot.send_message(chat.id, announcement_text(reader, str(texts[language])))
     lines = [
         _("To: {audience}.").format(audience=_audience_name(context, audience)),
-        _("Subscribers who would get it: {n} (lv {lv}, ru {ru}, en {en}).").format(
-            n=total, lv=counts.get("lv", 0), ru=counts.get("ru", 0), en=counts.get("en", 0)
-        ),
+        reach_line(context, counts),
     ]
     if not (texts[RU] and texts[EN]):
         lines.append(
@@ -196,13 +194,11 @@ async def show_preview(update: Update, context: BotContext) -> State:
                 "heading in their language."
             )
         )
-    rows = [[(_("❎ Don't send"), BUTTONS.data("drop", announcement.id))]]
-    if total:
-        label = context.ngettext(
-            "📣 Send to {n} subscriber", "📣 Send to {n} subscribers", total
-        ).format(n=total)
-        rows.insert(0, [(label, BUTTONS.data("send", announcement.id))])
-    await context.bot.send_message(chat.id, "\n".join(lines), reply_markup=keyboard(*rows))
+    await context.bot.send_message(
+        chat.id,
+        "\n".join(lines),
+        reply_markup=confirm_keyboard(context, BUTTONS, announcement.id, counts),
+    )
     return END
 
 
@@ -210,48 +206,6 @@ async def quit_draft(update: Update, context: BotContext) -> State:
     context.user_data.pop(DRAFT, None)
     await say(update, context, context.gettext("Cancelled. Nothing was sent."))
     return END
-
-
-# -- the preview's buttons -------------------------------------------------------------------------
-
-
-@staff_only
-async def send(update: Update, context: BotContext) -> None:
-    """Send: writes the ledger and starts the progress message — once, however often pressed."""
-    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
-    assert query is not None and user is not None and chat is not None
-    broadcast_id = button_id(context)
-    is_announcement = await context.store.broadcasts.announcement(broadcast_id) is not None
-    broadcast = (
-        await start_broadcast(context.app, broadcast_id, by=user.id, chat_id=chat.id)
-        if is_announcement
-        else None
-    )
-    if broadcast is None:
-        await query.answer(
-            context.gettext("This announcement was sent already, or dropped."), show_alert=True
-        )
-        return
-    await query.answer(context.gettext("Sending."))
-    await query.edit_message_reply_markup(None)
-
-
-@staff_only
-async def drop(update: Update, context: BotContext) -> None:
-    """Don't send: the draft is dropped; nobody gets anything."""
-    query = update.callback_query
-    assert query is not None
-    broadcast_id = button_id(context)
-    dropped = False
-    if await context.store.broadcasts.announcement(broadcast_id) is not None:
-        dropped = await context.store.broadcasts.drop_draft(broadcast_id)
-    if not dropped:
-        await query.answer(
-            context.gettext("This announcement was sent already, or dropped."), show_alert=True
-        )
-        return
-    await query.answer(context.gettext("Not sent."))
-    await query.edit_message_reply_markup(None)
 
 
 def handlers() -> list[BaseHandler]:
@@ -283,6 +237,7 @@ def handlers() -> list[BaseHandler]:
             },
             fallbacks=[on("quit", quit_draft), CommandHandler("cancel", quit_draft)],
         ),
-        on("send:{id}", send),
-        on("drop:{id}", drop),
+        # The preview's Send and Don't send: the same as under a meeting's broadcast.
+        on("send:{id}", broadcast_desk.send),
+        on("drop:{id}", broadcast_desk.drop),
     ]

@@ -9,14 +9,14 @@ that has finished or was stopped changes nothing and says so.
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler
 
 from bot.app import BotContext
 from bot.auth import staff_only
-from bot.callbacks import button_id
+from bot.callbacks import Buttons, button_id
 from bot.i18n import STAFF_LANGUAGE, translator
-from bot.store.meetings import Meeting
+from bot.store.meetings import ANNOUNCEMENT, Meeting
 from handlers.meeting_notices import (
     STAFF_BUTTONS,
     keyboard,
@@ -35,7 +35,6 @@ async def offer_broadcast(update: Update, context: BotContext, meeting: Meeting,
     user = update.effective_user
     assert user is not None
     counts = await context.store.broadcasts.recipients_by_language(meeting.theme)
-    total = sum(counts.values())
     draft = await context.store.broadcasts.offer_broadcast(meeting, kind, by=user.id)
     tr = translator(STAFF_LANGUAGE, context.settings.timezone)
     text = "\n\n".join(
@@ -45,37 +44,46 @@ async def offer_broadcast(update: Update, context: BotContext, meeting: Meeting,
                 "in their own language):"
             ),
             meeting_text(context.app, tr, meeting, kind),
-            _("Subscribers who would get it: {n} (lv {lv}, ru {ru}, en {en}).").format(
-                n=total, lv=counts.get("lv", 0), ru=counts.get("ru", 0), en=counts.get("en", 0)
-            ),
+            reach_line(context, counts),
         ]
     )
-    rows = [[(_("❎ Don't send"), BUTTONS.data("drop", draft.id))]]
+    await say(update, context, text, confirm_keyboard(context, BUTTONS, draft.id, counts))
+
+
+def reach_line(context: BotContext, counts: dict[str, int]) -> str:
+    """How many a broadcast would reach, by their language."""
+    return context.gettext("Subscribers who would get it: {n} (lv {lv}, ru {ru}, en {en}).").format(
+        n=sum(counts.values()),
+        lv=counts.get("lv", 0),
+        ru=counts.get("ru", 0),
+        en=counts.get("en", 0),
+    )
+
+
+def confirm_keyboard(
+    context: BotContext, buttons: Buttons, draft_id: int, counts: dict[str, int]
+) -> InlineKeyboardMarkup:
+    """Send to N (when there is anyone to send to) and Don't send, under a broadcast's preview
+    (`buttons`: whose handlers take the presses; each routes them to `send` and `drop`)."""
+    total = sum(counts.values())
+    rows = [[(context.gettext("❎ Don't send"), buttons.data("drop", draft_id))]]
     if total:
-        rows.insert(
-            0,
-            [
-                (
-                    context.ngettext(
-                        "📣 Send to {n} subscriber", "📣 Send to {n} subscribers", total
-                    ).format(n=total),
-                    BUTTONS.data("send", draft.id),
-                )
-            ],
-        )
-    await say(update, context, text, keyboard(*rows))
+        label = context.ngettext(
+            "📣 Send to {n} subscriber", "📣 Send to {n} subscribers", total
+        ).format(n=total)
+        rows.insert(0, [(label, buttons.data("send", draft_id))])
+    return keyboard(*rows)
 
 
 @staff_only
 async def send(update: Update, context: BotContext) -> None:
+    """Send (a meeting's broadcast or an announcement): writes the ledger and starts the
+    progress message — once, however often pressed."""
     query, user, chat = update.callback_query, update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
     broadcast = await start_broadcast(context.app, button_id(context), by=user.id, chat_id=chat.id)
     if broadcast is None:
-        await query.answer(
-            context.gettext("This broadcast was sent already, or its meeting has changed since."),
-            show_alert=True,
-        )
+        await query.answer(await no_longer_a_draft(context), show_alert=True)
         return
     await query.answer(context.gettext("Sending."))
     await query.edit_message_reply_markup(None)
@@ -83,11 +91,22 @@ async def send(update: Update, context: BotContext) -> None:
 
 @staff_only
 async def drop(update: Update, context: BotContext) -> None:
+    """Don't send: the draft is dropped; nobody gets anything."""
     query = update.callback_query
     assert query is not None
-    await context.store.broadcasts.drop_draft(button_id(context))
+    if not await context.store.broadcasts.drop_draft(button_id(context)):
+        await query.answer(await no_longer_a_draft(context), show_alert=True)
+        return
     await query.answer(context.gettext("Not sent."))
     await query.edit_message_reply_markup(None)
+
+
+async def no_longer_a_draft(context: BotContext) -> str:
+    """Why a Send or Don't send pressed now changes nothing."""
+    broadcast = await context.store.broadcasts.broadcast(button_id(context))
+    if broadcast is not None and broadcast.kind == ANNOUNCEMENT:
+        return context.gettext("This announcement was sent already, or dropped.")
+    return context.gettext("This broadcast was sent already, or its meeting has changed since.")
 
 
 @staff_only

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from babel.dates import format_timedelta
 
-from bot.store.outbox import STOPPED
 from fake_telegram import FakeMessage, FakeTelegram, FakeUser
 from handlers.meeting_notices import STAFF_BUTTONS
 from tests.conftest import (
@@ -283,4 +282,21 @@ async def test_the_final_report_names_who_was_not_reached_and_why(tg: Harness) -
             "  • Message text is empty × 1",
         ]
     )
-    assert STOPPED not in (tg.staff_chat.last_text or "")
+
+
+async def test_dont_send_pressed_after_send_drops_nothing(tg: Harness) -> None:
+    """Two specialists looking at the same preview: one sends, the other's "Don't send" comes
+    after. It is told so, and the broadcast goes on."""
+    residents = await subscribers(tg, 2)
+    await publish(tg)
+    offer = tg.staff_chat.messages[-1]
+    stale = offer.reply_markup
+    await specialist(tg).press(send_to_subscribers(2), message=offer)
+    offer.reply_markup = stale  # the second specialist's screen, not yet refreshed
+    inese = specialist(tg)
+    await inese.press(lv("❎ Don't send"), message=offer)
+    assert inese.last_answer is not None and inese.last_answer.text == lv(
+        "This broadcast was sent already, or its meeting has changed since."
+    )
+    await run_for(tg, 3)
+    assert copies(residents) == [1, 1]
