@@ -24,6 +24,7 @@ These take the application rather than a handler's context: the scheduler runs t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,6 +107,16 @@ async def follow(store: Store, meeting: Meeting, now: datetime) -> int:
         due = now if meeting.is_cancelled else max(now, meeting.starts_at - reminder.lead)
         await plan(store, meeting.id, reminder.resident_id, due)
     return len(reminders)
+
+
+async def follow_import(store: Store, changed_ids: Iterable[int], now: datetime) -> int:
+    """`follow` for each meeting an imported schedule changed (in the bot, and from
+    `liepaja-bot meetings import`); returns how many reminders were planned again."""
+    replanned = 0
+    for meeting_id in changed_ids:
+        if (meeting := await store.meetings.meeting(meeting_id)) is not None:
+            replanned += await follow(store, meeting, now)
+    return replanned
 
 
 # -- what it says --------------------------------------------------------------------------------

@@ -49,9 +49,8 @@ async def import_file(update: Update, context: BotContext) -> None:
         )
         return
     counts = await context.store.meetings.import_schedule(parsed.meetings)
-    for meeting_id in counts.changed_ids:  # moved or cancelled: the reminders follow
-        if (meeting := await context.store.meetings.meeting(meeting_id)) is not None:
-            await meeting_reminders.follow(context.store, meeting, context.now())
+    # Moved or cancelled: the reminders follow.
+    await meeting_reminders.follow_import(context.store, counts.changed_ids, context.now())
     await message.reply_text(
         _(
             "Imported: {added} new, {updated} changed, {cancelled} cancelled, {same} unchanged. "

@@ -331,15 +331,11 @@ async def import_meetings(settings: Settings, path: Path) -> int:
     from handlers import meeting_reminders
 
     store = Store(settings.database)
-    replanned = 0
     try:
         await store.open()
         async with store.unit_of_work():  # the meetings and their reminders' jobs together
             counts = await store.meetings.import_schedule(parsed.meetings)
-            for meeting_id in counts.changed_ids:
-                meeting = await store.meetings.meeting(meeting_id)
-                if meeting is not None:
-                    replanned += await meeting_reminders.follow(store, meeting, utc_now())
+            replanned = await meeting_reminders.follow_import(store, counts.changed_ids, utc_now())
     finally:
         await store.close()
     print(
