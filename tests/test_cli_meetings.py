@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.store import Store
+from bot.store.meetings import Meeting
 from bot.store.schedule import Job
 from handlers import meeting_reminders
 from handlers.meeting_reminders import DAY_BEFORE
 from tests.test_cli import cli, one_line
 
 RESIDENT = 100_000_777
+RIGA = ZoneInfo("Europe/Riga")
 
 
 def schedule(extra: str = "", sport_summary: str = "Sporta darba grupa") -> bytes:
@@ -158,15 +161,22 @@ def test_a_meeting_moved_by_the_command_moves_its_reminders(tmp_path: Path) -> N
     assert "0 added, 1 updated, 2 unchanged, 0 cancelled; reminders planned again: 1." in (
         result.stdout
     )
-    [job] = asyncio.run(pending_reminders(database))
-    assert job.due_at == first_due + timedelta(days=1)
+    [job], moved = asyncio.run(pending_reminders(database, meeting_id))
+    # A day later in Riga (23 or 25 hours across a clock change), and as long before.
+    assert moved.starts_at.astimezone(RIGA).date() == (
+        (first_due + DAY_BEFORE).astimezone(RIGA).date() + timedelta(days=1)
+    )
+    assert job.due_at == moved.starts_at - DAY_BEFORE
     assert job.payload == {"meeting_id": meeting_id, "resident_id": RESIDENT}
 
 
-async def pending_reminders(database: Path) -> list[Job]:
+async def pending_reminders(database: Path, meeting_id: int) -> tuple[list[Job], Meeting]:
+    """The pending reminder jobs, and the meeting as the import left it."""
     store = Store(database)
     await store.open()
     try:
-        return await store.schedule.pending(meeting_reminders.KIND)
+        meeting = await store.meetings.meeting(meeting_id)
+        assert meeting is not None
+        return await store.schedule.pending(meeting_reminders.KIND), meeting
     finally:
         await store.close()
