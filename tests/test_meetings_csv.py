@@ -65,10 +65,11 @@ def test_a_schedule_with_themes_in_each_language() -> None:
 
 def test_excel_in_latvia_semicolons_a_bom_crlf_and_its_dates() -> None:
     excel = (
-        "\ufeffTheme;Date;Start;Description_LV;Description_RU\r\n"
-        'culture;03.02.2027;17:00;"Kultūras stratēģija;\r\notrā rinda";Стратегия\r\n'
+        # The columns in an order of the office's own: they are found by name.
+        "\ufeffDescription_RU;Start;Theme;Description_LV;Date\r\n"
+        'Стратегия;17:00;culture;"Kultūras stratēģija;\r\notrā rinda";03.02.2027\r\n'
         ";;;;\r\n"  # the empty rows Excel leaves
-        "Sports;10.02.2027.;17:00:00;Sporta darba grupa;\r\n"
+        ";17:00:00;Sports;Sporta darba grupa;10.02.2027.\r\n"
     )
     parsed = parse_schedule(excel.encode(), THEMES, RIGA, NOW)
     assert parsed.problems == []
