@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import from_text, to_text
 from bot.store.meetings import _LANGUAGE, ALL_THEMES, ANNOUNCEMENT, BULK_LANE, Meeting
-from bot.store.outbox import STOPPED  # a copy not sent because its broadcast was stopped
+from bot.store.outbox import (  # STOPPED: a copy not sent because its broadcast was stopped
+    FINAL_STATUSES,
+    STOPPED,
+)
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -256,10 +259,11 @@ class Broadcasts:
     async def settled_since(self, broadcast_id: int, moment: datetime) -> int:
         """How many of its copies were settled (sent, or not) at `moment` or later: the pace it
         is actually going at, answers to residents and the budget's other users included."""
+        settled = ", ".join("?" * len(FINAL_STATUSES))
         rows = await self.store._fetch(
-            "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ? AND status IN"
-            " ('sent', 'uncertain', 'failed', 'unreachable') AND settled_at >= ?",
-            (broadcast_id, to_text(moment)),
+            f"SELECT COUNT(*) FROM outbox WHERE broadcast_id = ? AND status IN ({settled})"
+            " AND settled_at >= ?",
+            (broadcast_id, *FINAL_STATUSES, to_text(moment)),
         )
         return int(rows[0][0])
 

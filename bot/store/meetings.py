@@ -407,11 +407,13 @@ class Meetings:
     async def told_of_cancellation(self, meeting_id: int, resident_id: int) -> bool:
         """Whether the office's broadcast of the meeting's cancellation has a copy for the
         resident that was sent or is on its way (not one that failed or was stopped)."""
+        # By the copy's key (`broadcast:{id}:{resident}`, unique): found through its index, not
+        # by walking every row of a status.
         rows = await self.store._fetch(
-            "SELECT 1 FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id"
-            " WHERE b.meeting_id = ? AND b.kind = 'cancelled' AND o.chat_id = ?"
+            "SELECT 1 FROM broadcasts b JOIN outbox o ON o.key = 'broadcast:' || b.id || ':' || ?"
+            " WHERE b.meeting_id = ? AND b.kind = 'cancelled'"
             " AND o.status IN ('pending', 'held', 'sending', 'sent', 'uncertain') LIMIT 1",
-            (meeting_id, resident_id),
+            (resident_id, meeting_id),
         )
         return bool(rows)
 
