@@ -177,6 +177,15 @@ def calendar_file(
     return calendar.to_ical()
 
 
+def next_calendar_file(
+    app: BotApplication, booking: Booking, tr: Translator, *, cancelled: bool = False
+) -> tuple[str, bytes, int]:
+    """The booking's calendar file after the last one sent (its name, content and SEQUENCE)."""
+    sequence = 0 if booking.calendar_sequence is None else booking.calendar_sequence + 1
+    content = calendar_file(app, booking, tr, sequence=sequence, cancelled=cancelled)
+    return f"reception-{booking.id}.ics", content, sequence
+
+
 async def send_calendar_file(
     app: BotApplication,
     booking: Booking,
@@ -188,17 +197,13 @@ async def send_calendar_file(
 ) -> None:
     """Queues the booking's calendar file with the SEQUENCE after the last one sent, and records
     it — only if queued: a replayed change (its key queued already) changes nothing."""
-    sequence = 0 if booking.calendar_sequence is None else booking.calendar_sequence + 1
-    content = calendar_file(app, booking, tr, sequence=sequence, cancelled=cancelled)
+    filename, content, sequence = next_calendar_file(app, booking, tr, cancelled=cancelled)
     queued = await app.store.outbox.enqueue(
         key,
         booking.resident_id,
         "send_document",
         {
-            "document": {
-                "$bytes": base64.b64encode(content).decode(),
-                "filename": f"reception-{booking.id}.ics",
-            },
+            "document": {"$bytes": base64.b64encode(content).decode(), "filename": filename},
             "caption": caption,
         },
         purpose={"kind": "booking_notice", "booking_id": booking.id},

@@ -20,7 +20,12 @@ from bot.callbacks import Buttons
 from bot.clock import to_text
 from bot.i18n import N_
 from bot.store.bookings import Booking
-from handlers.booking_notices import calendar_file, call_off_jobs, queue_card_update, when
+from handlers.booking_notices import (
+    call_off_jobs,
+    next_calendar_file,
+    queue_card_update,
+    when,
+)
 from handlers.flows import end_flows
 from handlers.staff_posts import queue_card_refresh
 from handlers.waitlist import offer_freed
@@ -122,16 +127,12 @@ async def remove_from_calendar(context: BotContext, booking: Booking | None) -> 
     nobody and the bookings' own cancellation sends nothing)."""
     if booking is None or booking.calendar_sequence is None:
         return
-    content = calendar_file(
-        context.app,
-        booking,
-        context.tr,
-        sequence=booking.calendar_sequence + 1,
-        cancelled=True,
+    filename, content, _sequence = next_calendar_file(
+        context.app, booking, context.tr, cancelled=True
     )
     await context.bot.send_document(
         booking.resident_id,
-        InputFile(io.BytesIO(content), filename=f"reception-{booking.id}.ics"),
+        InputFile(io.BytesIO(content), filename=filename),
         caption=context.gettext(
             "Your booking for {when} is cancelled. Opening this file removes it from your calendar."
         ).format(when=when(context.tr, booking.starts_at)),
