@@ -227,7 +227,7 @@ async def start_broadcast(
         return None
     tr = translator(STAFF_LANGUAGE, app.settings.timezone)
     progress = Progress(sent=0, failed=0, left=broadcast.recipients)
-    text = progress_message(app, tr, broadcast, progress, await time_left(app, broadcast, progress))
+    text = progress_message(tr, broadcast, progress, await time_left(app, broadcast, progress))
     await app.store.outbox.enqueue(
         progress_key(broadcast),
         chat_id,
@@ -248,27 +248,6 @@ async def start_broadcast(
     return broadcast
 
 
-def stop_button(tr: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    tr.gettext("⏹ Stop the broadcast"),
-                    callback_data=STAFF_BUTTONS.data("stop", broadcast.id),
-                )
-            ]
-        ]
-    )
-
-
-def progress_text(
-    app: BotApplication, tr: Translator, broadcast: Broadcast, left: int, sent: int, failed: int
-) -> str:
-    return tr.gettext(
-        "📣 Broadcast #{id} to {n} subscribers: sent {sent} · failed {failed} · left {left}"
-    ).format(id=broadcast.id, n=broadcast.recipients, sent=sent, failed=failed, left=left)
-
-
 def progress_buttons(tr: Translator, broadcast: Broadcast) -> InlineKeyboardMarkup:
     """Pause (Resume while paused) and Stop, under the progress message."""
     paused = broadcast.paused
@@ -276,19 +255,30 @@ def progress_buttons(tr: Translator, broadcast: Broadcast) -> InlineKeyboardMark
     pause_or_resume = InlineKeyboardButton(
         tr.gettext(label), callback_data=STAFF_BUTTONS.data(action, broadcast.id)
     )
-    stop = stop_button(tr, broadcast).inline_keyboard[0][0]
+    stop = InlineKeyboardButton(
+        tr.gettext("⏹ Stop the broadcast"), callback_data=STAFF_BUTTONS.data("stop", broadcast.id)
+    )
     return InlineKeyboardMarkup([[pause_or_resume, stop]])
 
 
 def progress_message(
-    app: BotApplication,
     tr: Translator,
     broadcast: Broadcast,
     progress: Progress,
     left_for: timedelta | None,
 ) -> str:
     """The counts, then that it is paused, or about how long the rest will take."""
-    lines = [progress_text(app, tr, broadcast, progress.left, progress.sent, progress.failed)]
+    lines = [
+        tr.gettext(
+            "📣 Broadcast #{id} to {n} subscribers: sent {sent} · failed {failed} · left {left}"
+        ).format(
+            id=broadcast.id,
+            n=broadcast.recipients,
+            sent=progress.sent,
+            failed=progress.failed,
+            left=progress.left,
+        )
+    ]
     if progress.left and broadcast.paused:
         lines.append(tr.gettext("⏸ Paused: nothing more goes out until Resume is pressed."))
     elif progress.left and left_for is not None:
@@ -364,7 +354,7 @@ async def run_progress(app: BotApplication, job: Job) -> None:
         return
     running = broadcast.status == "sending" and not broadcast.paused
     left_for = await time_left(app, broadcast, progress) if running else None
-    text = progress_message(app, tr, broadcast, progress, left_for)
+    text = progress_message(tr, broadcast, progress, left_for)
     shown = [text, broadcast.status, broadcast.paused]
     if shown != job.payload.get("shown"):
         payload: dict[str, Any] = {
@@ -399,7 +389,7 @@ async def finish_progress(
         chat_id,
         "edit_message_text",
         {
-            "text": progress_message(app, tr, broadcast, progress, None),
+            "text": progress_message(tr, broadcast, progress, None),
             "message_id": {"$message_of": progress_key(broadcast)},
         },
     )
