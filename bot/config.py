@@ -26,6 +26,7 @@ from bot.content import (
     Municipality,
     Problem,
     load_municipality,
+    parse_clock,
 )
 
 # Re-exported: the rest of the bot reads its configuration from here.
@@ -192,12 +193,10 @@ def load_settings(
     if digest_day.lower() not in WEEKDAYS:
         bad("DIGEST_WEEKDAY", f"expected a day of the week, monday … sunday, got {digest_day!r}")
     digest_clock = get("DIGEST_TIME") or "09:00"
-    digest_match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", digest_clock)
-    digest_time = time(9, 0)
-    if digest_match is None:
+    digest_time = parse_clock(digest_clock)
+    if digest_time is None:
         bad("DIGEST_TIME", f"expected a local time as HH:MM, 00:00 to 23:59, got {digest_clock!r}")
-    else:
-        digest_time = time(int(digest_match.group(1)), int(digest_match.group(2)))
+        digest_time = time(9, 0)
 
     log_format = (get("LOG_FORMAT") or "text").lower()
     if log_format not in ("text", "json"):

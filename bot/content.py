@@ -210,6 +210,12 @@ def _reception(reader: _Reader) -> Reception:
     return reception
 
 
+def parse_clock(text: str) -> time | None:
+    """A time of day written HH:MM (9:00 too), 00:00 to 23:59; None if it is not one."""
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
 def _zone(name: str, key: str, source: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -281,10 +287,10 @@ class _Reader:
 
     def clock_time(self, key: str) -> time:
         value = self.text(key)
-        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
-        if value and match is None:
+        parsed = parse_clock(value)
+        if value and parsed is None:
             self.bad(key, "expected a time of day as HH:MM")
-        return time(int(match.group(1)), int(match.group(2))) if match else time(0)
+        return parsed or time(0)
 
     def localized(self, key: str) -> Localized:
         return Localized(**{lang: self.text(f"{key}.{lang}") for lang in LANGUAGES})
