@@ -8,13 +8,11 @@ tests (`async with app:`), polling and webhooks all get the same life cycle.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
 from contextvars import ContextVar
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any, NoReturn, cast
 
 from telegram import Update
@@ -23,16 +21,16 @@ from telegram.ext import (
     CallbackContext,
     ExtBot,
 )
-from telegram.request import BaseRequest, RequestData
 
 from bot.clock import Clock
 from bot.config import Municipality, Settings
 from bot.i18n import Translator, translator
-from bot.message_log import ForwardingRequest, LoggedRequest, inbound_entry, record_outbound
+from bot.message_log import LoggedRequest, inbound_entry, record_outbound
 from bot.outbox import OutboxSender
 from bot.persistence import SQLitePersistence
 from bot.scheduler import Scheduler
 from bot.store import Resident, Store
+from bot.updates import UpdateQueue
 
 log = logging.getLogger(__name__)
 
@@ -60,114 +58,7 @@ def resident_of_this_update() -> Resident | None:
 
 class StateNotSaved(Exception):
     """A conversation state or user/chat data write failed: the update's effects are rolled back
-    with it and the update stays in the journal."""
-
-
-class JournalingQueue(asyncio.Queue[object]):
-    """PTB's update queue, journaling each update as it arrives (polling or webhook). PTB tells
-    Telegram an update was received as soon as it is queued, so without this a crash would
-    lose whatever was still waiting in the queue. Updates fetched by polling come journaled
-    already, a whole batch in one commit (`JournalingRequest`); webhook updates that arrive
-    side by side (Telegram sends several at once under load) share a commit too."""
-
-    def __init__(self, store: Store) -> None:
-        super().__init__()
-        self.store = store
-        self.arrived: set[int] = set()  # queued, not yet taken up by process_update
-        # What the journal said of each update of a polled batch, until PTB queues it.
-        self.journaled: dict[int, str] = {}
-        # Webhook updates waiting for the next commit, and the task that makes it.
-        self._waiting: list[tuple[int, str, asyncio.Future[str]]] = []
-        self._committing: asyncio.Task[None] | None = None
-        self._commits: set[asyncio.Task[None]] = set()
-
-    async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            status = self.journaled.pop(item.update_id, None)
-            if status is None:  # a webhook's update
-                status = await self._journal(item)
-            if status == "done" or item.update_id in self.arrived:
-                return  # handled before, or already waiting: Telegram re-sent it
-            # "pending" too: journaled before and neither handled nor waiting — a batch whose
-            # answer PTB could not take, fetched again. Handled twice, it takes effect once.
-            self.arrived.add(item.update_id)
-        await super().put(item)
-
-    async def _journal(self, update: Update) -> str:
-        """Journals a webhook's update with the others that arrive before the commit begins,
-        or while the one before it is made (group commit). If that commit fails, so does this
-        update's request, and Telegram sends it again."""
-        waiting: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._waiting.append((update.update_id, _payload(update), waiting))
-        if self._committing is None:
-            self._committing = asyncio.create_task(self._commit_waiting())
-            self._commits.add(self._committing)  # a task needs a reference until it is done
-            self._committing.add_done_callback(self._commit_ended)
-        return await waiting
-
-    async def _commit_waiting(self) -> None:
-        await asyncio.sleep(0)  # the requests that came with this one join it
-        batch, self._waiting = self._waiting, []
-        self._committing = None  # whoever comes now waits for the next commit
-        try:
-            statuses = await self.store.journal.arrive_batch(
-                [(update_id, payload) for update_id, payload, _ in batch]
-            )
-        except BaseException as error:
-            _settle(batch, error)
-            if not isinstance(error, Exception):
-                raise
-            return
-        for (_, _, waiting), status in zip(batch, statuses, strict=True):
-            if not waiting.done():  # its request may have been given up meanwhile
-                waiting.set_result(status)
-
-    def _commit_ended(self, commit: asyncio.Task[None]) -> None:
-        self._commits.discard(commit)
-        if self._committing is commit:  # cancelled before it took the waiting updates
-            batch, self._waiting, self._committing = self._waiting, [], None
-            _settle(batch, asyncio.CancelledError())
-
-
-def _settle(batch: list[tuple[int, str, asyncio.Future[str]]], error: BaseException) -> None:
-    """The requests of a commit that failed fail with it (Telegram sends them again); those of
-    one cancelled (the bot shutting down) are cancelled."""
-    for _, _, waiting in batch:
-        if waiting.done():
-            continue
-        if isinstance(error, Exception):
-            waiting.set_exception(error)
-        else:
-            waiting.cancel()
-
-
-class JournalingRequest(ForwardingRequest):
-    """The transport `getUpdates` goes through: it journals the updates of each answer, as
-    Telegram sent them, in one commit, before PTB reads the answer — so before PTB's next call
-    tells Telegram they arrived. A batch costs one fsync however many updates it holds (under
-    load, many), and no update is serialised back from PTB's objects. If the journal cannot be
-    written, PTB gets a network error and asks again for the same updates."""
-
-    def __init__(self, inner: BaseRequest, queue: JournalingQueue) -> None:
-        super().__init__(inner)
-        self.queue = queue
-
-    async def forward(
-        self, url: str, method: str, request_data: RequestData | None, **timeouts: Any
-    ) -> tuple[int, bytes]:
-        code, body = await super().forward(url, method, request_data, **timeouts)
-        if code == HTTPStatus.OK and url.endswith("/getUpdates"):
-            updates = json.loads(body).get("result") or []
-            arrivals = [
-                (int(raw["update_id"]), json.dumps(raw, ensure_ascii=False)) for raw in updates
-            ]
-            if arrivals:
-                statuses = await self.queue.store.journal.arrive_batch(arrivals)
-                self.queue.journaled.update(
-                    (update_id, status)
-                    for (update_id, _), status in zip(arrivals, statuses, strict=True)
-                )
-        return code, body
+    with it, and it is not confirmed to Telegram (which sends it again)."""
 
 
 class BotApplication(Application):
@@ -183,6 +74,11 @@ class BotApplication(Application):
     background: bool
     # The main menu's entries (handlers.menu.MenuEntry), in order; set by handlers.register.
     menu: list[Any]
+    # After a crash, the first update not handled before is written to the journal, in a commit
+    # of its own, before it is handled: if it is what kills the bot, the starts that follow
+    # count it, and give up on it in the end (MAX_ATTEMPTS) rather than die on it forever.
+    _suspect_next = False
+    _an_update_failed = False
 
     async def initialize(self) -> None:
         await self.store.open()
@@ -193,13 +89,16 @@ class BotApplication(Application):
         await self.outbox.bot.initialize()
         if crashed := await self.store.outbox.uncertain_after_crash():
             log.warning("%s message(s) were being sent when the bot stopped: uncertain", crashed)
-        await self._finish_interrupted_updates()
+        crashed_before = await self.store.journal.begin_run()
+        if not await self._finish_interrupted_updates():
+            self._suspect_next = crashed_before
 
-    async def _finish_interrupted_updates(self) -> None:
-        # A crash before an update's transaction committed leaves it in the journal, with none
-        # of its effects: handling it again brings the conversation to where the resident saw
-        # it (they may see that reply twice) and applies its effects once.
-        for entry in await self.store.journal.unfinished():
+    async def _finish_interrupted_updates(self) -> bool:
+        """Handles what the journal holds: an update that was being handled when a crash (or a
+        failed commit) stopped the bot after the one before. Telegram sends it again too, but
+        first the attempt is counted. Returns whether there was any."""
+        entries = await self.store.journal.unfinished()
+        for entry in entries:
             attempts = await self.store.journal.count_attempt(entry.update_id)
             update = Update.de_json(json.loads(entry.payload), self.bot)
             if attempts > MAX_ATTEMPTS:
@@ -209,12 +108,15 @@ class BotApplication(Application):
                 continue
             log.warning("handling update %s again after a crash", entry.update_id)
             await self.process_update(update)
+        return bool(entries)
 
     async def shutdown(self) -> None:
         try:
             await self.scheduler.stop()
             await self.outbox.stop(finish_due=True)
             await super().shutdown()
+            if not self._an_update_failed:  # else the next start treats it as a crash
+                await self.store.journal.end_run()
         finally:
             await self.store.close()
 
@@ -233,40 +135,46 @@ class BotApplication(Application):
         if not isinstance(update, Update):
             await super().process_update(update)
             return
-        queue = self.update_queue
-        journaled = False
-        if isinstance(queue, JournalingQueue) and update.update_id in queue.arrived:
-            queue.arrived.discard(update.update_id)
-            journaled = True
-        # Handed to us directly (tests, replays) rather than through the queue: journaled here.
-        payload = None if journaled else _payload(update)
+        queue = self.update_queue if isinstance(self.update_queue, UpdateQueue) else None
+        suspect = self._suspect_next
         try:
-            handled = await self._handle_in_one_transaction(update, payload)
-        except Exception:
+            handled = await self._handle_in_one_transaction(
+                update, _payload(update) if suspect else None
+            )
+        except BaseException as error:
+            if queue is not None:
+                queue.finished(update.update_id, error)  # not confirmed: Telegram keeps it
+            if not isinstance(error, Exception):
+                raise
             log.critical(
-                "update %s could not be committed; it stays in the journal for the next start",
+                "update %s could not be committed; Telegram will send it again",
                 update.update_id,
                 exc_info=True,
             )
+            self._an_update_failed = True
             if self.running:
                 # Memory (PTB's conversation states) may now be ahead of the store: stop, and
-                # let the next start replay the journal from what was committed.
+                # let the next start carry on from what was committed.
                 self.stop_running()
             raise
+        if queue is not None:
+            queue.finished(update.update_id)
         if not handled:
             return  # handled before (Telegram re-sent it, or a replay)
+        if suspect:
+            self._suspect_next = False
         self.after_commit()
 
     async def _handle_in_one_transaction(self, update: Update, payload: str | None) -> bool:
         """The update's record in the message log, its effects, its outbox rows, the conversation
-        state it led to and the striking of its journal entry: one commit, all or nothing.
-        With a `payload`, the update is journaled first, in a commit of its own. Returns False
-        if it had been handled before.
+        state it led to and the note that it was handled: one commit, all or nothing. With a
+        `payload` (a suspect after a crash), the update is journaled first, in a commit of its
+        own. Returns False if it had been handled before.
 
         The bookkeeping takes two trips to the database's thread besides the handlers' own: one
-        journals the update's arrival (and commits that), then opens the transaction (is the
-        update still pending, the resident met, the update logged, the savepoint); one writes
-        the outbound log, the state and the strike with the COMMIT."""
+        opens the transaction (was the update handled before, the resident met, the update
+        logged, the savepoint); one writes the outbound log, the state and the note with the
+        COMMIT."""
         store = self.store
         user = update.effective_user
         person = user if user is not None and not user.is_bot else None
@@ -279,7 +187,7 @@ class BotApplication(Application):
         inbound = inbound_entry(update)
 
         def begin(connection: sqlite3.Connection) -> tuple[bool, Resident | None]:
-            if not store.journal.is_pending_in(connection, update.update_id):
+            if store.journal.was_handled_in(connection, update.update_id):
                 return False, None
             resident = None
             if person is not None:
@@ -293,9 +201,9 @@ class BotApplication(Application):
         async with store.transaction(begin, before=arrive) as opened:
             if opened is None:
                 return False
-            pending, resident = opened
-            if not pending:
-                return True
+            fresh, resident = opened
+            if not fresh:
+                return False
             resident_token = _current_resident.set(resident)
             handling_token = _handling.set(True)
             try:

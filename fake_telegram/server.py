@@ -194,14 +194,24 @@ class FakeTelegram(MessageMethods, BotMethods, FaultInjection):
         return FakeGroup(self, chat_id, title, forum=forum)
 
     def deliver_to(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        """Feed updates straight into ``application.process_update`` (synchronous delivery)."""
+        """Feed updates straight into ``application.process_update`` (synchronous delivery).
+
+        As a webhook: an update counts as delivered once ``process_update`` has returned; until
+        then Telegram keeps it, and ``resend_undelivered`` sends it again (after a crash)."""
         # Imported lazily so that the fake state itself does not depend on PTB.
         from telegram import Update
 
         async def deliver(update: dict[str, Any]) -> None:
+            self.undelivered.setdefault(update["update_id"], update)
             await application.process_update(Update.de_json(update, application.bot))
+            self.undelivered.pop(update["update_id"], None)
 
         self.deliver = deliver
+
+    async def resend_undelivered(self) -> None:
+        """Telegram sends again, in order, the updates whose delivery never completed."""
+        for update in list(self.undelivered.values()):
+            await self.deliver(update)
 
     async def block_bot(self, user_id: int) -> None:
         """The user blocks the bot: sends fail with 403; a my_chat_member update is emitted."""

@@ -110,6 +110,8 @@ class TelegramState:
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         # Where user actions go. Default: the getUpdates queue (polling / HTTP mode).
         self.deliver: Deliver = self._enqueue_update
+        # Direct delivery (deliver_to): updates handed over whose handling never completed.
+        self.undelivered: dict[int, dict[str, Any]] = {}
 
         # State kept for assertions.
         self.calls: list[ApiCall] = []

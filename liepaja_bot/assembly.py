@@ -17,7 +17,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
-from bot.app import BotApplication, BotContext, JournalingQueue, JournalingRequest
+from bot.app import BotApplication, BotContext
 from bot.clock import Clock, utc_now
 from bot.config import LANGUAGES, Settings
 from bot.i18n import translator
@@ -28,6 +28,7 @@ from bot.outbox import Limits, OutboxSender, Sleep
 from bot.persistence import SQLitePersistence
 from bot.scheduler import Scheduler
 from bot.store import Store
+from bot.updates import ConfirmingRequest, UpdateQueue
 from handlers.commands import command_menu, staff_command_menu
 from handlers.meeting_digest import plan_digest
 
@@ -51,7 +52,7 @@ def build_application(
     outbound = LoggedRequest(request or HTTPXRequest(connection_pool_size=16))
     store = Store(settings.database, clock=clock, synchronous=settings.sqlite_synchronous)
     persistence = SQLitePersistence(store)
-    queue = JournalingQueue(store)
+    queue = UpdateQueue()
     persistence.conversation_idle = timedelta(days=settings.conversation_idle_days)
     builder = (
         ApplicationBuilder()
@@ -61,7 +62,7 @@ def build_application(
         .base_file_url(settings.bot_file_api_url)
         .request(outbound)
         .get_updates_request(
-            JournalingRequest(get_updates_request or HTTPXRequest(read_timeout=30), queue)
+            ConfirmingRequest(get_updates_request or HTTPXRequest(read_timeout=30), queue)
         )
         .persistence(persistence)
         .update_queue(queue)

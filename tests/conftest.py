@@ -72,9 +72,11 @@ class Harness:
 
     async def crash_and_restart(self) -> None:
         """Abandons the running Application without a clean shutdown (as `kill -9` would: no
-        final persistence write) and starts a new one on the same database file."""
+        final persistence write) and starts a new one on the same database file. Telegram then
+        sends again what the dead one never confirmed."""
         await self.app.store.close()  # only so the test process can exit; nothing is flushed
         self.app = await start_app(self.fake, self.settings, self.clock)
+        await self.fake.resend_undelivered()
 
 
 def _label_of(user: FakeUser, language: str) -> str:
@@ -102,7 +104,11 @@ async def start_app(
         background=False,  # no loops: each delivery below settles the outbox and schedule
         sleep=clock.sleep,
     )
-    await app.initialize()
+    try:
+        await app.initialize()
+    except BaseException:
+        await app.store.close()  # died starting (a test's kill): only so the test can exit
+        raise
     assert app.post_init is not None
     await app.post_init(app)
     fake.deliver_to(app)

@@ -189,28 +189,14 @@ class Run:
     h: Harness
     process: Process
     people: dict[str, FakeUser] = field(default_factory=dict)
-    last_update: dict[str, Any] | None = None
     crashes: int = 0
 
-    def record_updates(self) -> None:
-        """Remembers the update being delivered: Telegram sends it again if the bot dies."""
-        deliver = self.h.fake.deliver
-
-        async def recording(update: dict[str, Any]) -> None:
-            self.last_update = update
-            await deliver(update)
-
-        self.h.fake.deliver = recording
-
     async def restart(self) -> None:
-        """A new process on the same file (it finishes the journal at start-up); then Telegram
-        re-sends the update the dead one never confirmed, with the same update_id."""
+        """A new process on the same file; Telegram re-sends the update the dead one never
+        confirmed, with the same update_id."""
         self.crashes += 1
         await self.h.crash_and_restart()
         await no_fsync(self.h.app)
-        self.record_updates()
-        if self.last_update is not None:
-            await self.h.fake.deliver(self.last_update)
 
     async def drive(self, steps: list[Step]) -> None:
         for step in steps:
@@ -271,7 +257,6 @@ async def new_run(tmp_path: Path, process: Process) -> Run:
     h = Harness(fake=fake, settings=settings, clock=clock, app=app)
     h._staff_chat = fake.group("Attīstības pārvalde", chat_id=STAFF_CHAT_ID)  # type: ignore[attr-defined]
     run = Run(h, process)
-    run.record_updates()
     return run
 
 

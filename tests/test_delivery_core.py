@@ -85,7 +85,7 @@ async def test_an_update_after_a_quiet_week_with_a_lower_id_is_not_skipped(tg: H
     assert "Press Continue" in anna.last_text
 
 
-async def test_a_failed_state_write_fails_the_update_and_the_journal_keeps_it(
+async def test_a_failed_state_write_fails_the_update_and_telegram_keeps_it(
     tg: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     anna = await tg.onboarded("Anna", language="English")
@@ -99,13 +99,14 @@ async def test_a_failed_state_write_fails_the_update_and_the_journal_keeps_it(
     monkeypatch.setattr(tg.store.conversations, "save_conversation_state", disk_full)
     with pytest.raises(Exception, match="disk is full"):
         await anna.send(IDEA)
-    # Nothing of it is committed — not the draft's text, not the state — and it is journaled.
+    # Nothing of it is committed — not the draft's text, not the state — nor confirmed.
     assert (await tg.store.drafts.draft_of(anna.id)).text is None
-    assert [u.update_id for u in await tg.store.journal.unfinished()] != []
+    assert [u["message"]["text"] for u in tg.fake.undelivered.values()] == [IDEA]
     monkeypatch.setattr(tg.store.conversations, "save_conversation_state", original)
-    await tg.crash_and_restart()  # the next start handles it
+    await tg.crash_and_restart()  # Telegram sends it again, and the next start handles it
     assert (await tg.store.drafts.draft_of(anna.id)).text == IDEA
-    assert await tg.store.journal.unfinished() == []
+    assert tg.fake.undelivered == {}
+    assert await tg.store.journal.unfinished() == []  # the suspect it was is cleared
     await anna.press("➡️ Continue")
     assert "contact you" in anna.last_text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -231,25 +232,35 @@ async def test_unit_of_work_commits_together_or_not_at_all(store: Store) -> None
 
 
 async def arrive(store: Store, update_id: int) -> str:
-    [status] = await store.journal.arrive_batch([(update_id, f'{{"update_id": {update_id}}}')])
-    return status
+    """Journals an update as a suspect is journaled: in a commit of its own, before the
+    transaction that handles it (here: none)."""
+    statuses: list[str] = []
+
+    def journal(connection: sqlite3.Connection) -> bool:
+        statuses.append(store.journal.arrive_in(connection, update_id, "{}"))
+        return False
+
+    async with store.transaction(lambda connection: None, before=journal) as opened:
+        assert opened is None
+    return statuses[0]
 
 
 async def test_journal_recognises_handled_updates_by_id_not_by_a_watermark(store: Store) -> None:
     assert await arrive(store, 500) == "new"
-    assert await arrive(store, 500) == "pending"  # re-sent while queued
+    assert await arrive(store, 500) == "pending"  # re-sent, not handled yet
     async with store.unit_of_work():
         await store.journal.finish(500)
     assert await arrive(store, 500) == "done"  # re-sent after
     # After a quiet week Telegram picks the next id at random, often lower: it is a new update.
     assert await arrive(store, 17) == "new"
     assert [u.update_id for u in await store.journal.unfinished()] == [17]
-    # One batch, one commit: the same id twice in it is new once.
-    assert await store.journal.arrive_batch([(30, "{}"), (31, "{}"), (30, "{}")]) == [
-        "new",
-        "new",
-        "pending",
-    ]
+
+
+async def test_a_start_knows_whether_the_run_before_stopped_cleanly(store: Store) -> None:
+    assert await store.journal.begin_run() is False  # the first run of a new database
+    assert await store.journal.begin_run() is True  # never stopped: it crashed
+    await store.journal.end_run()
+    assert await store.journal.begin_run() is False
 
 
 async def test_an_update_that_keeps_killing_the_bot_counts_its_attempts(store: Store) -> None:

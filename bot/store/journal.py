@@ -1,8 +1,13 @@
-"""The update journal: every update is written here as it arrives and struck off in the same
-transaction as its effects, its outbox rows and the conversation state it led to. What a crash
-leaves here is handled at the next start. Handled updates are recognised by their ids, kept for a
-bounded time — not by "at or below the highest id seen": after a week without updates Telegram
-picks the next id at random, often lower.
+"""Which updates have been handled, and the journal of an update suspected of killing the bot.
+
+An update is confirmed to Telegram only once handled (bot/updates.py); Telegram sends it again
+until then. Handled updates are recognised by their ids, noted in the transaction that commits
+their effects and kept for a bounded time — not by "at or below the highest id seen": after a
+week without updates Telegram picks the next id at random, often lower.
+
+The journal holds an update while it is a suspect: the first one handled after a crash is
+written here, in a commit of its own, before it is handled (bot/app.py). If it kills the bot
+again, each start counts an attempt at it and gives up after a few.
 """
 
 from __future__ import annotations
@@ -32,27 +37,10 @@ class Journal:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def arrive_batch(self, arrivals: list[tuple[int, str]]) -> list[str]:
-        """Journals a batch of updates as they arrive — what one `getUpdates` returned, or
-        webhook updates that came side by side — (update id, payload) each, in one commit:
-        under load a batch holds many updates, and each would be a commit (an fsync) of its
-        own. Returns each arrival's "new", "pending" (journaled before, not finished) or
-        "done" (handled before), in order; an id twice in a batch is "new", then "pending"."""
-
-        def journal(connection: sqlite3.Connection) -> list[str]:
-            return [
-                self.arrive_in(connection, update_id, payload) for update_id, payload in arrivals
-            ]
-
-        async with self.store.transaction(journal) as statuses:
-            assert statuses is not None
-        return statuses
-
     def arrive_in(self, connection: sqlite3.Connection, update_id: int, payload: str) -> str:
-        """Journals one update on the connection's thread: committed on its own outside a
-        transaction (as a `transaction` `before`), or with the transaction it runs in
-        (`arrive_batch`). Returns "new", "pending" (journaled before, not finished) or "done"
-        (handled before: Telegram re-sent it)."""
+        """Journals one update on the connection's thread (as a `transaction` `before`: it
+        commits on its own). Returns "new", "pending" (journaled before, not finished) or
+        "done" (handled before: Telegram re-sent it)."""
         if connection.execute(*self._arrival(update_id, payload)).rowcount:
             return "new"
         done = connection.execute(
@@ -69,17 +57,12 @@ class Journal:
             (update_id, payload, to_text(self.store.clock()), update_id),
         )
 
-    async def is_pending(self, update_id: int) -> bool:
-        rows = await self.store._fetch(
-            "SELECT 1 FROM update_journal WHERE update_id = ?", (update_id,)
-        )
-        return bool(rows)
-
     @staticmethod
-    def is_pending_in(connection: sqlite3.Connection, update_id: int) -> bool:
-        """`is_pending` on the connection's thread (inside a `transaction` `first`)."""
+    def was_handled_in(connection: sqlite3.Connection, update_id: int) -> bool:
+        """Whether the update was handled before, on the connection's thread (inside a
+        `transaction` `first`)."""
         found = connection.execute(
-            "SELECT 1 FROM update_journal WHERE update_id = ?", (update_id,)
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
         ).fetchone()
         return found is not None
 
@@ -97,8 +80,8 @@ class Journal:
         return int(row[0]) if row else 0
 
     async def finish(self, update_id: int) -> None:
-        """Strikes the update off: part of the transaction that commits its effects (made with
-        its COMMIT)."""
+        """Notes the update as handled (and strikes it off the journal, if it was there): part of
+        the transaction that commits its effects (made with its COMMIT)."""
         async with self.store._write():
             await self.store._write_later(
                 "DELETE FROM update_journal WHERE update_id = ?", (update_id,)
@@ -110,7 +93,7 @@ class Journal:
             )
 
     async def unfinished(self) -> list[JournaledUpdate]:
-        """Updates a crash interrupted, in the order they arrived."""
+        """Suspects a crash interrupted, in the order they were journaled."""
         rows = await self.store._fetch(
             "SELECT update_id, payload, attempts FROM update_journal ORDER BY received_at, rowid"
         )
@@ -123,3 +106,22 @@ class Journal:
                 "DELETE FROM processed_updates WHERE finished_at < ?", (to_text(moment),)
             )
             return cursor.rowcount
+
+    async def begin_run(self) -> bool:
+        """Notes that the bot has started; returns whether the run before it ended without a
+        clean stop (a crash, or an update that could not be committed)."""
+        now = to_text(self.store.clock())
+        async with self.store._write() as db:
+            rows = await db.execute_fetchall("SELECT stopped_at FROM bot_run")
+            await db.execute(
+                "INSERT INTO bot_run (id, started_at, stopped_at) VALUES (1, ?, NULL)"
+                " ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at,"
+                " stopped_at = NULL",
+                (now,),
+            )
+        return any(row[0] is None for row in rows)
+
+    async def end_run(self) -> None:
+        """Notes a clean stop."""
+        async with self.store._write() as db:
+            await db.execute("UPDATE bot_run SET stopped_at = ?", (to_text(self.store.clock()),))
