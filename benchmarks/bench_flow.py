@@ -26,7 +26,7 @@ guard's 20 messages a minute is not what is measured).
    once, while another goes through the flow; the other's reply latency, with the updates that
    arrive together handled one at a time (PTB's default) or by PerChatOrder (bot/ordering.py).
 4. Burst (`--burst`). Residents' /start waiting at Telegram, fetched by the real polling path:
-   the time until the last answer, and the commits made until then.
+   the time until the last answer, and the commits made.
 
 Latency is wall time per update, from the fake handing the update over to the reply (the end of
 `process_update`); "incl. outbox" runs to the end of `settle()`. CPU is the process's, both
@@ -780,8 +780,8 @@ def _flow_steps(user: FakeUser, n: int) -> list[Callable[[], Awaitable[Any]]]:
 async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict[str, Any]:
     """`args.burst` residents' /start wait at Telegram; the bot polls as it runs for real (PTB's
     Updater, PerChatOrder) and answers each. The time from starting to poll until the last
-    answer, and the commits made meanwhile (the batch is confirmed to Telegram by the next
-    getUpdates, once handled: no commit notes its arrival)."""
+    answer, and the commits made until the bot stopped (the batch is confirmed to Telegram by
+    the next getUpdates, once handled: no commit notes its arrival)."""
     clock = FakeClock()
     fake = FakeTelegram(clock=clock, bot_username="liepaja_bench_bot")
     settings = load_settings(
@@ -816,9 +816,9 @@ async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict
         for resident in residents:
             await resident.wait_for_reply(timeout=60)
         elapsed = time.perf_counter() - started
-        commits = statements.count("COMMIT")
         await app.updater.stop()
         await app.stop()
+        commits = statements.count("COMMIT")
     finally:
         await app.shutdown()
     return {"elapsed": elapsed, "commits": commits}
@@ -921,7 +921,7 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"\n== a burst: {args.burst} residents' /start waiting at Telegram, fetched by"
                 f" polling ({args.rounds} runs) ==\nthe last answer after {last} ms;"
-                f" {span([r['commits'] for r in runs])} commits meanwhile"
+                f" {span([r['commits'] for r in runs])} commits in all"
             )
 
         if args.floods:

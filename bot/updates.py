@@ -103,7 +103,16 @@ class UpdateQueue(asyncio.Queue[object]):
 
     async def all_handled(self) -> bool:
         """Waits until every update fetched so far has been handled or has failed (at most
-        MAX_CONFIRM_WAIT); returns whether all were handled."""
+        MAX_CONFIRM_WAIT); returns whether all were handled. Called when PTB asks for more,
+        which it does once it has queued what it fetched before."""
+        if never_queued := self._in_hand - self.queued:
+            # PTB could not read them (it logs that): nothing will handle them, and waiting for
+            # them would stop the bot from ever asking Telegram again.
+            log.error("updates %s were fetched but never queued", sorted(never_queued))
+            self._in_hand -= never_queued
+            self.unconfirmed -= never_queued
+            if not self._in_hand:
+                self._all_handled.set()
         try:
             async with asyncio.timeout(MAX_CONFIRM_WAIT):
                 await self._all_handled.wait()

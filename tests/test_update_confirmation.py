@@ -282,3 +282,21 @@ async def test_an_update_that_kills_the_bot_every_time_is_given_up_after_a_few_s
     assert tg.fake.undelivered == {}  # Telegram's copy came again and was skipped
     await anna.send("/help")
     assert "/start" in anna.last_text
+
+
+async def test_updates_fetched_but_never_queued_do_not_stop_the_polling(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """PTB drops a batch it cannot read (and logs it): nothing will handle those updates, so
+    the next call must not wait for them."""
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    anna = fake.user("Anna", language_code="lv")
+    await anna.send("/start")
+    app = await started(polling_bot(fake, make_settings(tmp_path), clock))
+    try:
+        [update] = await app.bot.get_updates()  # and PTB never queues it
+        again = await asyncio.wait_for(app.bot.get_updates(offset=update.update_id + 1), 1)
+    finally:
+        await app.shutdown()
+    assert again == ()
+    assert fake.pending_updates == []
