@@ -426,3 +426,36 @@ async def test_a_copy_in_flight_at_a_pause_or_a_stop_is_not_sent_after_it(store:
     assert await store.outbox.deliveries_to(41) == [(again.key, "failed")]
     assert (await store.broadcasts.report(first.id)).stopped == 1
     assert await store.outbox.due(NOW) == []
+
+
+async def synchronous_level(store: Store) -> int:
+    [(level,)] = await store.db.execute_fetchall("PRAGMA synchronous")
+    return int(level)
+
+
+async def test_how_a_send_ended_is_recorded_without_an_fsync(store: Store) -> None:
+    """A power cut that undid the record would leave the row "sending", as a crash between
+    the send and its record does: marked uncertain at the next start, never sent twice."""
+    await store.outbox.enqueue(
+        "post", -5, "sendMessage", {"chat_id": -5, "text": "b"}, purpose={"kind": "thread_post"}
+    )
+    [post] = await store.outbox.due(NOW)
+    await store.outbox.claim([post.id])
+    statements: list[str] = []
+    await store.db.set_trace_callback(statements.append)
+    try:
+        await store.outbox.settle(post, "sent", message_id=11)
+    finally:
+        await store.db.set_trace_callback(None)
+    assert statements[0] == "PRAGMA synchronous = NORMAL"
+    assert statements[-2:] == ["COMMIT", "PRAGMA synchronous = FULL"]
+    assert await synchronous_level(store) == 2  # FULL again for everything else
+    assert await store.outbox.counts() == {"sent": 1}
+
+
+async def test_an_unsynced_commit_that_fails_leaves_the_connection_synced(store: Store) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        async with store._atomic(durable=False):
+            await store._write_later("INSERT INTO residents (user_id) VALUES (NULL)", ())
+    assert not store.db.in_transaction
+    assert await synchronous_level(store) == 2

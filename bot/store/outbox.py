@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # Settled rows end in one of these.
 FINAL_STATUSES = ("sent", "uncertain", "failed", "unreachable")
+# What a sent row can be for that the bot looks up later by its Telegram message id.
+STAFF_POSTS = ("proposal_post", "thread_post", "staff_part")
 # The error of a broadcast's copy not sent because the broadcast was stopped (meetings.STOPPED).
 STOPPED = "broadcast cancelled"
 
@@ -164,8 +166,11 @@ class Outbox:
         if status not in FINAL_STATUSES:
             raise ValueError(status)
         now = to_text(self.store.clock())
-        # Nothing here is read back: all of it goes in one trip, with the COMMIT.
-        async with self.store._atomic():
+        # Not synced to disk (a process crash undoes nothing committed; only a power cut
+        # could, until the next synced commit). It would leave the row "sending", as a crash
+        # between the send and this record does: the next start marks it uncertain, never sent
+        # again. Nothing here is read back: all of it goes in one trip, with the COMMIT.
+        async with self.store._atomic(durable=False):
             await self.store._write_later(
                 "UPDATE outbox SET status = ?, message_id = ?, error = ?, settled_at = ?"
                 " WHERE id = ?",
@@ -183,7 +188,7 @@ class Outbox:
     async def _record_purpose(self, delivery: Delivery, message_id: int) -> None:
         purpose = delivery.purpose
         proposal_id = purpose.get("proposal_id")
-        if purpose.get("kind") in ("proposal_post", "thread_post", "staff_part") and proposal_id:
+        if purpose.get("kind") in STAFF_POSTS and proposal_id:
             await self.store.proposals.record_staff_post(
                 int(proposal_id),
                 delivery.chat_id,
