@@ -340,7 +340,8 @@ class OutboxSender:
             await self.store.outbox.settle(row, "failed", error=repr(error))
             return
         message_id = result.message_id if isinstance(result, Message) else None
-        async with self.store.unit_of_work():
+        # Unsynced, as every settle (Outbox.settle says why), with the message's log line.
+        async with self.store.unit_of_work(durable=False):
             await record_held(self.store, sent)
             await self.store.outbox.settle(row, "sent", message_id=message_id)
 

@@ -318,3 +318,31 @@ async def test_outbox_honours_429_and_records_timeouts_as_uncertain(tg: Harness)
     await inese.reply_to(tg.staff_chat.messages[0], "Otrā atbilde.")
     assert ("answer:2", "uncertain") in await tg.store.outbox.deliveries_to(anna.id)
     assert not anna.last_text.endswith("Otrā atbilde.")  # not sent blindly a second time
+
+
+async def test_a_delivery_syncs_its_claim_and_not_its_record(tg: Harness) -> None:
+    """Two commits per message sent: the claim before the call, synced (undone by a power cut,
+    the message would be sent twice), and the record of how it ended with its log line, not
+    synced (undone, the row is "sending": uncertain at the next start, as after a crash)."""
+    anna = await tg.onboarded("Anna", language="English")
+    async with tg.store.unit_of_work():
+        await tg.store.outbox.enqueue("hello", anna.id, "send_message", {"text": "Sveiki!"})
+    statements: list[str] = []
+    await tg.store.db.set_trace_callback(statements.append)
+    try:
+        await tg.app.settle()
+    finally:
+        await tg.store.db.set_trace_callback(None)
+    assert anna.last_text == "Sveiki!"
+    # Each statement by its first words (the trace shows them with their values).
+    writes = [" ".join(s.split()[:4]) for s in statements if not s.startswith("SELECT")]
+    claim = writes.index("UPDATE outbox SET status")
+    assert writes[claim:] == [
+        "UPDATE outbox SET status",  # = 'sending', on its own: synced
+        "PRAGMA synchronous = NORMAL",
+        "BEGIN IMMEDIATE",
+        "INSERT INTO message_log (at,",
+        "UPDATE outbox SET status",  # = 'sent'
+        "COMMIT",
+        "PRAGMA synchronous = FULL",
+    ]

@@ -275,14 +275,15 @@ class Store:
             yield
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[None]:
+    async def unit_of_work(self, *, durable: bool = True) -> AsyncIterator[None]:
         """Groups the writes made inside it (also by tasks it starts) into one transaction: one
         commit, one fsync. Only for bookkeeping around an update — never around a reply, which
         must not be seen before what it reports is committed.
 
         BEGIN IMMEDIATE goes with its first statement (the lock is this process's from the
-        start), and a unit that only writes later is one trip: BEGIN, its writes, COMMIT."""
-        async with self._unit(None):
+        start), and a unit that only writes later is one trip: BEGIN, its writes, COMMIT.
+        `durable=False`: see `_unit`."""
+        async with self._unit(None, durable=durable):
             yield
 
     @asynccontextmanager
