@@ -33,7 +33,8 @@ Latency is wall time per update, from the fake handing the update over to the re
 threads, per update: steadier than wall time when other jobs share the machine. With
 `--api-latency-ms`, every Bot API call waits that long, as a round trip to Telegram would.
 Figures depend on the disk's fsync speed (FULL syncs the WAL at every commit); compare runs on
-one machine only. benchmarks/slow_fsync.c makes every fsync slower, as on a slow disk.
+one machine only. `--slow-fsync-ms 2` makes every fsync 2 ms slower, as on a slow disk (it
+builds benchmarks/slow_fsync.c with gcc and runs the script again with it preloaded).
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ import contextlib
 import cProfile
 import gc
 import json
+import os
 import pstats
 import random
 import re
 import resource
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +61,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -824,6 +827,23 @@ async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict
     return {"elapsed": elapsed, "commits": commits}
 
 
+# -- a slow disk ----------------------------------------------------------------------------
+
+
+def run_with_slow_fsync(milliseconds: float) -> NoReturn:
+    """Builds benchmarks/slow_fsync.c and runs this script again with it preloaded."""
+    shim = Path(tempfile.mkdtemp(prefix="slow-fsync-")) / "slow_fsync.so"
+    source = Path(__file__).with_name("slow_fsync.c")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", shim, source, "-ldl"], check=True)
+    environment = {
+        **os.environ,
+        "LD_PRELOAD": str(shim),
+        "FSYNC_DELAY_US": str(round(milliseconds * 1000)),
+    }
+    print(f"every fsync {milliseconds:g} ms slower ({source.name}, preloaded)", flush=True)
+    os.execve(sys.executable, [sys.executable, *sys.argv], environment)
+
+
 # -- report ---------------------------------------------------------------------------------
 
 
@@ -978,4 +998,13 @@ if __name__ == "__main__":
     parser.add_argument("--statements", type=int, default=0, help="print the top N statements")
     parser.add_argument("--profile", action="store_true", help="cProfile the bot rounds")
     parser.add_argument("--workdir", help="where the scratch databases go (default: here)")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--slow-fsync-ms",
+        type=float,
+        default=0.0,
+        help="make every fsync this much slower, as on a slow disk (needs gcc; see slow_fsync.c)",
+    )
+    arguments = parser.parse_args()
+    if arguments.slow_fsync_ms and "FSYNC_DELAY_US" not in os.environ:
+        run_with_slow_fsync(arguments.slow_fsync_ms)
+    asyncio.run(main(arguments))

@@ -1,6 +1,7 @@
 /* Makes every fsync and fdatasync of a process take FSYNC_DELAY_US microseconds longer
  * (default 2000), as on a disk whose syncs are slow (network block storage, a busy HDD): the
- * regime where commits, not CPU, bound the updates a second. For bench_flow.py:
+ * regime where commits, not CPU, bound the updates a second. `bench_flow.py --slow-fsync-ms 2`
+ * builds and preloads it by itself; by hand:
  *
  *   gcc -shared -fPIC -O2 -o /tmp/slow_fsync.so benchmarks/slow_fsync.c -ldl
  *   LD_PRELOAD=/tmp/slow_fsync.so FSYNC_DELAY_US=2000 \
