@@ -98,6 +98,7 @@ class UpdateQueue(asyncio.Queue[object]):
                 outcome.set_result(None)
             elif isinstance(error, Exception):
                 outcome.set_exception(error)  # the request fails: Telegram sends it again
+                outcome.exception()  # seen: no "never retrieved" if the request is gone
             else:
                 outcome.cancel()
 
@@ -106,9 +107,10 @@ class UpdateQueue(asyncio.Queue[object]):
         MAX_CONFIRM_WAIT); returns whether all were handled. Called when PTB asks for more,
         which it does once it has queued what it fetched before."""
         if never_queued := self._in_hand - self.queued:
-            # PTB could not read them (it logs that): nothing will handle them, and waiting for
-            # them would stop the bot from ever asking Telegram again.
-            log.error("updates %s were fetched but never queued", sorted(never_queued))
+            # PTB could not read them (it logs that), or it stopped before it queued them:
+            # nothing will handle them, and waiting for them would stop the bot from ever
+            # asking Telegram again. (Stopped, PTB's offset does not confirm them.)
+            log.warning("updates %s were fetched but never queued", sorted(never_queued))
             self._in_hand -= never_queued
             self.unconfirmed -= never_queued
             if not self._in_hand:

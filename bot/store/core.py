@@ -266,8 +266,8 @@ class Store:
     @asynccontextmanager
     async def _atomic(self, *, durable: bool = True) -> AsyncIterator[None]:
         """Makes the writes inside it one transaction: the open unit of work, or else a new
-        one (in which writes made later cost no trip of their own; see `unit_of_work` for
-        `durable`)."""
+        one (in which writes made later cost no trip of their own; `durable` as for
+        `unit_of_work`)."""
         if self._in_unit_of_work.get():
             yield
             return
@@ -282,7 +282,12 @@ class Store:
 
         BEGIN IMMEDIATE goes with its first statement (the lock is this process's from the
         start), and a unit that only writes later is one trip: BEGIN, its writes, COMMIT.
-        `durable=False`: see `_unit`."""
+
+        `durable=False`: if the unit only writes with its COMMIT (`_write_later`), that commit
+        is not synced to disk under `synchronous=FULL` — it outlives the process at once, and
+        a power cut only until the next synced commit (the WAL is synced whole). For records
+        whose loss to a power cut costs no duplicate and no loss of what residents or staff
+        sent (how an outbox send ended)."""
         async with self._unit(None, durable=durable):
             yield
 
@@ -312,11 +317,7 @@ class Store:
     async def _unit(
         self, opening: Work[T | None] | None, *, durable: bool = True
     ) -> AsyncIterator[T | None]:
-        """`durable=False`: if the unit only writes with its COMMIT (`_write_later`), that
-        commit is not synced to disk under `synchronous=FULL` — it outlives the process at
-        once, and a power cut only until the next synced commit (the WAL is synced whole).
-        For records whose loss to a power cut costs no duplicate and no loss of what
-        residents or staff sent."""
+        """A unit of work, begun by `opening` if given (see `unit_of_work` for `durable`)."""
         relaxed = not durable and self.synchronous == "FULL"
         async with self._write_lock:
             token = self._in_unit_of_work.set(True)
