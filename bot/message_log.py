@@ -123,7 +123,8 @@ class LoggedRequest(ForwardingRequest):
         if code == 400 and _already_done(method, payload):
             # Handling an update again after a crash repeats its calls: a press answered
             # before (or over 15 minutes ago) cannot be answered again, and an edit made
-            # before changes nothing. Neither may turn the replay into an error.
+            # before changes nothing — as does one for a double tap, which shows what is shown
+            # already. None of these is an error, for any caller (flows and outbox alike).
             return 200, b'{"ok": true, "result": true}'
         kind = _OUTBOUND_KINDS.get(method)
         if kind and code == 200 and self.sink is not None:

@@ -318,10 +318,7 @@ class OutboxSender:
             log.warning("sending %s timed out; recorded as uncertain", row.key)
             await self.store.outbox.settle(row, "uncertain", error=str(error))
             return
-        except BadRequest as error:
-            if "not modified" in str(error).lower():
-                await self.store.outbox.settle(row, "sent", error=str(error))
-                return
+        except BadRequest as error:  # an edit that changes nothing is none (LoggedRequest)
             log.warning("Telegram refused %s: %s", row.key, error)
             await self.store.outbox.settle(row, "failed", error=str(error))
             return

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -69,16 +68,12 @@ async def show_card(context: BotContext, message: Message | None, booking: Booki
     """The booking as it is now, on the message a specialist pressed."""
     if message is None:
         return
-    try:
-        await context.bot.edit_message_text(
-            "🆕 " + staff_card(context.app, context.tr, booking),
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            reply_markup=card_buttons(context.tr, booking),
-        )
-    except BadRequest as error:
-        if "not modified" not in str(error):
-            raise
+    await context.bot.edit_message_text(
+        "🆕 " + staff_card(context.app, context.tr, booking),
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        reply_markup=card_buttons(context.tr, booking),
+    )
 
 
 async def already_decided(update: Update, context: BotContext, booking: Booking) -> None:
@@ -534,13 +529,9 @@ async def waitlist_page(update: Update, context: BotContext, *, turning_page: bo
 async def show_text(
     context: BotContext, message: Message, text: str, markup: InlineKeyboardMarkup | None
 ) -> None:
-    try:
-        await context.bot.edit_message_text(
-            text, chat_id=message.chat_id, message_id=message.message_id, reply_markup=markup
-        )
-    except BadRequest as error:
-        if "not modified" not in str(error):
-            raise
+    await context.bot.edit_message_text(
+        text, chat_id=message.chat_id, message_id=message.message_id, reply_markup=markup
+    )
 
 
 def prompt_reply_handlers() -> list[BaseHandler]:

@@ -19,7 +19,6 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.app import BotContext
@@ -229,11 +228,7 @@ async def toggle(update: Update, context: BotContext) -> None:
 
 async def edit_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
     """Shows `markup` under the message whose button was pressed."""
-    try:
-        await query.edit_message_reply_markup(markup)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
+    await query.edit_message_reply_markup(markup)
 
 
 async def switch_digest(update: Update, context: BotContext) -> None:

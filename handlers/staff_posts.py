@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest
 
 from bot.app import BotContext
 from bot.callbacks import Buttons
@@ -217,13 +216,9 @@ async def refresh_card(context: BotContext, message: Message | None, proposal: P
     text = split_for_telegram(
         proposal_card(context, tr, proposal, attachments_summary(tr, attachments))
     )[0]
-    try:
-        await context.bot.edit_message_text(
-            text,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            reply_markup=card_buttons(tr, proposal) if not proposal.is_closed else None,
-        )
-    except BadRequest as error:
-        if "not modified" not in str(error):
-            raise
+    await context.bot.edit_message_text(
+        text,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        reply_markup=card_buttons(tr, proposal) if not proposal.is_closed else None,
+    )

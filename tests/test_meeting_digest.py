@@ -6,9 +6,12 @@ down over two weekly slots. /stop and the digest's own button turn it off."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from fake_telegram import FakeMessage, FakeUser
 from handlers.meeting_digest import KIND
@@ -315,3 +318,32 @@ async def test_the_office_sets_the_day_and_time(tg: Harness) -> None:
     await at(tg, FIRST_SLOT)  # Monday: not the day any more
     assert len(digests(boris, "ru")) == 1
     assert [job.due_at for job in await tg.store.schedule.pending(KIND)] == [riga(22, 16, 30)]
+
+
+async def test_a_double_tap_on_the_digest_button_is_answered_and_changes_nothing(
+    tg: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna = await tg.onboarded("Anna", language="Latviešu")
+    await anna.press(t("lv", "👥 Working-group meetings"))
+    meetings = anna.last
+    label = t("lv", "🗓 Weekly digest: off")
+    [data] = [
+        button["callback_data"]
+        for row in meetings.reply_markup["inline_keyboard"]
+        for button in row
+        if button["text"] == label
+    ]
+    await anna.press(label, message=meetings)
+    assert [label] not in anna.buttons()  # now it says "on (…)"
+    seen, answers = len(anna.messages), len(tg.fake.callback_answers)
+    # Her second tap, on the button her screen still showed: Telegram sends the message as
+    # it is now, and the buttons the bot would show are the ones it shows.
+    caplog.clear()
+    await tg.fake.user_press(anna.api, meetings, label, str(data))
+    # Answered as the first; Telegram refuses the edit that changes nothing, which is no
+    # error; and nothing else comes.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert len(tg.fake.callback_answers) == answers + 1
+    assert tg.fake.callback_answers[-1].show_alert
+    assert len(anna.messages) == seen
+    assert await tg.store.meetings.digest_on(anna.id)
