@@ -65,23 +65,8 @@ class Outbox:
         not_before: datetime | None = None,
     ) -> bool:
         """Adds a message to send; False if one with this key exists (a replay)."""
-        now = self.store.clock()
-        self._exact = False
-        async with self.store._write() as db:
-            cursor = await db.execute(
-                "INSERT INTO outbox (key, chat_id, method, payload, purpose, not_before,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                (
-                    key,
-                    chat_id,
-                    method,
-                    json.dumps(payload, ensure_ascii=False),
-                    json.dumps(purpose) if purpose else None,
-                    to_text(not_before or now),
-                    to_text(now),
-                ),
-            )
-            return cursor.rowcount > 0
+        messages = [(key, chat_id, method, payload)]
+        return await self.enqueue_many(messages, purpose=purpose, not_before=not_before) == 1
 
     async def enqueue_many(
         self,
@@ -89,13 +74,15 @@ class Outbox:
         *,
         lane: int = 0,
         purpose: dict[str, Any] | None = None,
+        not_before: datetime | None = None,
     ) -> int:
-        """Adds many messages — (key, chat_id, method, payload) each — in one trip, in `lane`
-        (1: bulk, after every notice); a key that exists adds nothing. Returns how many were
-        added."""
+        """Adds messages — (key, chat_id, method, payload) each — in one trip, in `lane` (1:
+        bulk, after every notice), due from `not_before` (default: now); a key that exists adds
+        nothing. Returns how many were added."""
         if not messages:
             return 0
-        now = to_text(self.store.clock())
+        now = self.store.clock()
+        created, due = to_text(now), to_text(not_before or now)
         about = json.dumps(purpose) if purpose else None
         self._exact = False
         async with self.store._write() as db:
@@ -109,8 +96,8 @@ class Outbox:
                         method,
                         json.dumps(payload, ensure_ascii=False),
                         about,
-                        now,
-                        now,
+                        due,
+                        created,
                         lane,
                     )
                     for key, chat_id, method, payload in messages
