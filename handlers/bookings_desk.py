@@ -368,7 +368,7 @@ async def agenda(update: Update, context: BotContext) -> None:
                     ),
                 ]
             )
-    waiting = (await context.store.waitlist.lengths(day)).get(day, 0)
+    waiting = await context.store.waitlist.length(day)
     if waiting:
         lines += ["", waitlist_count(context, waiting)]
         rows.append([waitlist_button(context, day, waiting)])
@@ -481,7 +481,7 @@ async def waitlist_page(update: Update, context: BotContext, *, turning_page: bo
         await query.answer(_("This button is no longer active."), show_alert=True)
         return
     await query.answer()
-    total = (await context.store.waitlist.lengths(day)).get(day, 0)
+    total = await context.store.waitlist.length(day)
     page = min(button_id(context, 1), page_count(total, WAITLIST_PAGE) - 1)
     entries = await context.store.waitlist.line(
         day, offset=page * WAITLIST_PAGE, limit=WAITLIST_PAGE

@@ -60,6 +60,14 @@ class Waitlist:
         )
         return {date.fromisoformat(row[0]): row[1] for row in rows}
 
+    async def length(self, day: date) -> int:
+        """How many are in `day`'s line (waiting, or offered and not answered)."""
+        rows = await self.store._fetch(
+            f"SELECT COUNT(*) FROM waitlist WHERE day = ? AND status IN {_IN_LINE}",
+            (day.isoformat(),),
+        )
+        return int(rows[0][0])
+
     async def line(self, day: date, *, offset: int, limit: int) -> list[Entry]:
         """`day`'s line in the order places are offered (first joined, first offered)."""
         rows = await self.store._fetch(
