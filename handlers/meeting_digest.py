@@ -27,7 +27,12 @@ from bot.i18n import N_, Translator, translator
 from bot.store.meetings import BULK_LANE, Meeting, digest_key
 from bot.store.schedule import Job
 from bot.text import escape, shorten, split_html
-from handlers.meeting_notices import RESIDENT_BUTTONS, meeting_place, theme_name
+from handlers.meeting_notices import (
+    RESIDENT_BUTTONS,
+    meeting_place,
+    numbered_buttons,
+    theme_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -171,19 +176,11 @@ def digest_text(app: BotApplication, tr: Translator, meetings: list[Meeting]) ->
 
 def digest_keyboard(tr: Translator, meetings: list[Meeting]) -> InlineKeyboardMarkup:
     """📅, 🗺 and ⏰ for each meeting (two meetings a row), and the button that turns it off."""
-    buttons = []
-    for number, meeting in enumerate(meetings[:MEETINGS_WITH_BUTTONS], start=1):
-        buttons += [
-            InlineKeyboardButton(
-                f"📅 {number}", callback_data=RESIDENT_BUTTONS.data("ics", meeting.id)
-            ),
-            InlineKeyboardButton(
-                f"🗺 {number}", callback_data=RESIDENT_BUTTONS.data("map", meeting.id)
-            ),
-            InlineKeyboardButton(
-                f"⏰ {number}", callback_data=RESIDENT_BUTTONS.data("rm", meeting.id)
-            ),
-        ]
+    buttons = [
+        button
+        for number, meeting in enumerate(meetings[:MEETINGS_WITH_BUTTONS], start=1)
+        for button in numbered_buttons(number, meeting)
+    ]
     rows = [buttons[i : i + 6] for i in range(0, len(buttons), 6)]
     rows.append(
         [

@@ -118,6 +118,17 @@ def meeting_buttons(
     return InlineKeyboardMarkup(rows)
 
 
+def numbered_buttons(number: int, meeting: Meeting) -> list[InlineKeyboardButton]:
+    """📅, 🗺 and ⏰ of the meeting numbered `number` in a list (the list and the digest), where
+    there is no room for words on each."""
+    return [
+        InlineKeyboardButton(
+            f"{icon} {number}", callback_data=RESIDENT_BUTTONS.data(action, meeting.id)
+        )
+        for icon, action in (("📅", "ics"), ("🗺", "map"), ("⏰", "rm"))
+    ]
+
+
 def calendar_file(app: BotApplication, meeting: Meeting, tr: Translator) -> bytes:
     """The meeting as an iCalendar event: a stable UID, the times in the municipality's zone."""
     zone = app.settings.timezone

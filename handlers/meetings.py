@@ -32,6 +32,7 @@ from handlers.meeting_notices import (
     RESIDENT_BUTTONS,
     calendar_file,
     meeting_place,
+    numbered_buttons,
     theme_name,
 )
 from handlers.menu import MenuEntry, main_menu
@@ -86,13 +87,7 @@ async def show_list(update: Update, context: BotContext, theme: str | None, page
             meeting_place(context.app, meeting, context.language),
             meeting.description(context.language),
         ]
-        rows.append(
-            [
-                InlineKeyboardButton(f"📅 {number}", callback_data=BUTTONS.data("ics", meeting.id)),
-                InlineKeyboardButton(f"🗺 {number}", callback_data=BUTTONS.data("map", meeting.id)),
-                InlineKeyboardButton(f"⏰ {number}", callback_data=BUTTONS.data("rm", meeting.id)),
-            ]
-        )
+        rows.append(numbered_buttons(number, meeting))
     word = theme or ALL
     navigation = []
     if page > 0:
