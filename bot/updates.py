@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 # asking Telegram, since its offset would confirm what was not handled; the poller asks again.
 # It bounds a stop's last call, too.
 MAX_CONFIRM_WAIT = 10.0
-PAUSE = 1.0  # before that answer: a failed update stays unhandled, and the poller asks at once
+# Before that answer if only failed updates are left (nothing to wait for): else the poller
+# would ask again at once, and again.
+PAUSE = 1.0
 NOTHING_NEW = (HTTPStatus.OK, b'{"ok":true,"result":[]}')
 
 
@@ -102,6 +104,11 @@ class UpdateQueue(asyncio.Queue[object]):
             else:
                 outcome.cancel()
 
+    @property
+    def in_hand(self) -> bool:
+        """Whether a fetched update is still to be handled."""
+        return bool(self._in_hand)
+
     async def all_handled(self) -> bool:
         """Waits until every update fetched so far has been handled or has failed (at most
         MAX_CONFIRM_WAIT); returns whether all were handled. Called when PTB asks for more,
@@ -137,7 +144,8 @@ class ConfirmingRequest(ForwardingRequest):
     ) -> tuple[int, bytes]:
         polling = url.endswith("/getUpdates")
         if polling and not await self.queue.all_handled():
-            await asyncio.sleep(PAUSE)
+            if not self.queue.in_hand:
+                await asyncio.sleep(PAUSE)
             return NOTHING_NEW
         code, body = await super().forward(url, method, request_data, **timeouts)
         if polling and code == HTTPStatus.OK:

@@ -157,7 +157,6 @@ async def test_a_stop_does_not_confirm_what_was_not_handled(
     tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bot.updates, "MAX_CONFIRM_WAIT", 0.05)
-    monkeypatch.setattr(bot.updates, "PAUSE", 0)
     fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
     anna = fake.user("Anna", language_code="lv")
     await anna.send("/start")
