@@ -299,3 +299,29 @@ async def test_updates_fetched_but_never_queued_do_not_stop_the_polling(
         await app.shutdown()
     assert again == ()
     assert fake.pending_updates == []
+
+
+async def test_a_polled_update_whose_commit_failed_is_never_confirmed(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.updates, "PAUSE", 0.01)
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    anna = fake.user("Anna", language_code="lv")
+    await anna.send("/start")
+    app = await started(polling_bot(fake, make_settings(tmp_path), clock))
+
+    async def disk_full(*args: Any) -> None:
+        raise OSError("database or disk is full")
+
+    try:
+        [update] = await app.bot.get_updates()
+        await app.update_queue.put(update)
+        monkeypatch.setattr(app.store.journal, "finish", disk_full)
+        with pytest.raises(OSError, match="disk is full"):
+            await app.process_update(await app.update_queue.get())
+        # The bot is stopping; PTB asks on, with an offset that would confirm it.
+        for _ in range(3):
+            assert await app.bot.get_updates(offset=update.update_id + 1) == ()
+    finally:
+        await app.shutdown()
+    assert [u["update_id"] for u in fake.pending_updates] == [update.update_id]
