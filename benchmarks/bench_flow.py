@@ -1,11 +1,12 @@
 """The bot's throughput against a bare ceiling, stored-resident scaling, start-up, and a flood.
 
-    .venv/bin/python benchmarks/bench_flow.py [--synchronous FULL|NORMAL] [--residents 200]
+    .venv/bin/python benchmarks/bench_flow.py [--synchronous FULL|NORMAL] [--slow-fsync-ms 2]
 
 Everything runs in this one process against the in-process fake Telegram, delivered as the
 tests deliver it (`fake.deliver_to(app)`, then `app.settle()` after each update; no background
-loops, no rate limiter), with an injected clock that moves 4 s per resident action (the flood
-guard's 20 messages a minute is not what is measured).
+loops, no rate limiter) — as a webhook delivers it: handled, then confirmed (bot/updates.py) —
+with an injected clock that moves 4 s per resident action (the flood guard's 20 messages a
+minute is not what is measured).
 
 1. Ceiling. A bare PTB `Application` whose one handler commits one row (aiosqlite, WAL, the same
    `synchronous`) and replies, fed the very updates the bot received. Beside it, "bare +
