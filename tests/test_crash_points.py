@@ -29,6 +29,7 @@ import pytest
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import BotApplication
+from bot.message_log import ForwardingRequest
 from bot.store import Store
 from fake_telegram import FakeMessage, FakeTelegram, FakeTelegramRequest, FakeUser
 from tests.conftest import (
@@ -125,47 +126,22 @@ class MortalConnection:
         await self._inner.close()
 
 
-class MortalRequest(BaseRequest):
+class MortalRequest(ForwardingRequest):
     """The transport to the fake Telegram, dying before a request is sent or after Telegram
     acted on it, before the bot sees the answer (the second is what can make duplicates)."""
 
     def __init__(self, inner: BaseRequest, process: Process) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.process = process
 
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    async def forward(
+        self, url: str, method: str, request_data: RequestData | None, **timeouts: Any
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         chosen = self.process.point("transport", api_method)
         if chosen and self.process.when == "before":
             self.process.die(f"before {api_method} reached Telegram")
-        answer = await self.inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
+        answer = await super().forward(url, method, request_data, **timeouts)
         if chosen:
             self.process.die(f"after Telegram did {api_method}")
         self.process.alive()
