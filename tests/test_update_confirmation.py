@@ -95,6 +95,18 @@ async def poll_until_answered(app: BotApplication, residents: list[FakeUser]) ->
     await app.stop()
 
 
+async def anna_at_telegram(clock: FakeClock) -> tuple[FakeTelegram, FakeUser]:
+    """Telegram, with Anna's /start waiting there."""
+    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
+    anna = fake.user("Anna", language_code="lv")
+    await anna.send("/start")
+    return fake, anna
+
+
+async def disk_full(*args: Any) -> None:
+    raise OSError("database or disk is full")
+
+
 def commits(statements: list[str]) -> int:
     return sum(statement == "COMMIT" for statement in statements)
 
@@ -160,9 +172,7 @@ async def test_a_stop_does_not_confirm_what_was_not_handled(
     tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bot.updates, "MAX_CONFIRM_WAIT", 0.05)
-    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
-    anna = fake.user("Anna", language_code="lv")
-    await anna.send("/start")
+    fake, anna = await anna_at_telegram(clock)
     settings = make_settings(tmp_path)
     polling = WatchedPolling(fake, settings.database)
     app = await started(polling_bot(fake, settings, clock, polling))
@@ -187,9 +197,7 @@ async def test_a_stop_does_not_confirm_what_was_not_handled(
 async def test_a_webhook_request_is_answered_once_its_update_is_handled(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
-    anna = fake.user("Anna", language_code="lv")
-    await anna.send("/start")  # what Telegram will post to the webhook
+    fake, anna = await anna_at_telegram(clock)  # her /start, for the webhook to post
     app = polling_bot(fake, make_settings(tmp_path), clock)
     await app.initialize()
     update = Update.de_json(fake.pending_updates[0], app.bot)
@@ -211,16 +219,11 @@ async def test_a_webhook_request_is_answered_once_its_update_is_handled(
 async def test_a_webhook_request_whose_update_failed_fails_and_the_copy_counts_once(
     tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
-    anna = fake.user("Anna", language_code="lv")
-    await anna.send("/start")  # what Telegram will post to the webhook
+    fake, anna = await anna_at_telegram(clock)  # her /start, for the webhook to post
     app = polling_bot(fake, make_settings(tmp_path), clock)
     await app.initialize()
     update = Update.de_json(fake.pending_updates[0], app.bot)
     original = app.store.journal.finish
-
-    async def disk_full(*args: Any) -> None:
-        raise OSError("database or disk is full")
 
     try:
         request = asyncio.create_task(app.update_queue.put(update))
@@ -291,9 +294,7 @@ async def test_updates_fetched_but_never_queued_do_not_stop_the_polling(
 ) -> None:
     """PTB drops a batch it cannot read (and logs it): nothing will handle those updates, so
     the next call must not wait for them."""
-    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
-    anna = fake.user("Anna", language_code="lv")
-    await anna.send("/start")
+    fake, _ = await anna_at_telegram(clock)
     app = await started(polling_bot(fake, make_settings(tmp_path), clock))
     try:
         [update] = await app.bot.get_updates()  # and PTB never queues it
@@ -308,13 +309,8 @@ async def test_a_polled_update_whose_commit_failed_is_never_confirmed(
     tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bot.updates, "PAUSE", 0.01)
-    fake = FakeTelegram(clock=clock, bot_username="liepaja_test_bot")
-    anna = fake.user("Anna", language_code="lv")
-    await anna.send("/start")
+    fake, _ = await anna_at_telegram(clock)
     app = await started(polling_bot(fake, make_settings(tmp_path), clock))
-
-    async def disk_full(*args: Any) -> None:
-        raise OSError("database or disk is full")
 
     try:
         [update] = await app.bot.get_updates()
