@@ -9,7 +9,6 @@ process takes it, and it takes effect once.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sqlite3
 from pathlib import Path
@@ -19,7 +18,7 @@ import aiohttp
 
 from fake_telegram import FakeTelegram, serve
 from tests.conftest import STAFF_CHAT_ID, t
-from tests.test_run_modes import SECRET, free_port, start_bot
+from tests.test_run_modes import SECRET, free_port, post_to_webhook, start_bot
 
 TEXT = "Karostas ūdenstornim vajag skatu laukumu un apgaismojumu."
 
@@ -63,16 +62,8 @@ async def test_an_update_cut_short_by_kill_9_is_posted_again_and_counts_once(
             """Telegram's webhook delivery: again and again, until the bot answers 200."""
             for _ in range(300):
                 try:
-                    async with session.post(
-                        hook,
-                        data=json.dumps(update),
-                        headers={
-                            "Content-Type": "application/json",
-                            "X-Telegram-Bot-Api-Secret-Token": SECRET,
-                        },
-                    ) as reply:
-                        if reply.status == 200:
-                            return
+                    if await post_to_webhook(session, hook, update) == 200:
+                        return
                 except aiohttp.ClientError:
                     pass  # not listening (yet), or the connection was cut
                 await asyncio.sleep(0.1)

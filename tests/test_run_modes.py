@@ -26,6 +26,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def post_to_webhook(session: aiohttp.ClientSession, hook: str, update: dict[str, Any]) -> int:
+    """An update as Telegram posts it to the webhook, with the secret; the answer's status."""
+    async with session.post(
+        hook,
+        data=json.dumps(update),
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
+    ) as reply:
+        return reply.status
+
+
 async def start_bot(
     server: Any, fake: FakeTelegram, tmp_path: Path, log: Any, **extra: str
 ) -> asyncio.subprocess.Process:
@@ -106,15 +116,7 @@ async def test_webhook_checks_the_secret_and_stops_cleanly_on_sigterm(tmp_path: 
                 assert anna.messages == []  # refused requests were not handled
 
                 async def deliver(update: dict[str, Any]) -> None:
-                    async with session.post(
-                        hook,
-                        data=json.dumps(update),
-                        headers={
-                            "Content-Type": "application/json",
-                            "X-Telegram-Bot-Api-Secret-Token": SECRET,
-                        },
-                    ) as reply:
-                        assert reply.status == 200
+                    assert await post_to_webhook(session, hook, update) == 200
 
                 fake.deliver = deliver
                 await anna.send("/start")
