@@ -74,7 +74,7 @@ from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
 from bot.app import BotApplication
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.ordering import PerChatOrder
 from bot.store import Store
 from liepaja_bot.assembly import build_application
@@ -265,6 +265,23 @@ def percentile(values: list[float], p: float) -> float:
 # -- the bot --------------------------------------------------------------------------------
 
 
+def bot_on(
+    fake: FakeTelegram, settings: Settings, clock: FakeClock, request: BaseRequest | None = None
+) -> BotApplication:
+    """The bot on the in-process fake as the tests build it: no rate limiter, no background
+    loops (each delivery settles the outbox and the schedule), the injected clock."""
+    return build_application(
+        settings,
+        request=request or FakeTelegramRequest(fake),
+        get_updates_request=FakeTelegramRequest(fake),
+        clock=clock,
+        token=fake.token,
+        rate_limit=False,
+        background=False,
+        sleep=clock.sleep,
+    )
+
+
 class BotUnderTest:
     def __init__(self, path: Path, fake: FakeTelegram, clock: FakeClock, sync: str) -> None:
         self.fake = fake
@@ -283,16 +300,7 @@ class BotUnderTest:
             env_file=None,
         )
         self.request = CountingRequest(fake, self.tally)
-        self.app: BotApplication = build_application(
-            settings,
-            request=self.request,
-            get_updates_request=FakeTelegramRequest(fake),
-            clock=clock,
-            token=fake.token,
-            rate_limit=False,
-            background=False,
-            sleep=clock.sleep,
-        )
+        self.app = bot_on(fake, settings, clock, request=self.request)
         self.startup = 0.0
         self.replied_at = 0.0
         self._deliver: Deliver | None = None
@@ -795,16 +803,7 @@ async def polling_burst(args: argparse.Namespace, scratch: Path, n: int) -> dict
         },
         env_file=None,
     )
-    app: BotApplication = build_application(
-        settings,
-        request=FakeTelegramRequest(fake),
-        get_updates_request=FakeTelegramRequest(fake),
-        clock=clock,
-        token=fake.token,
-        rate_limit=False,
-        background=False,
-        sleep=clock.sleep,
-    )
+    app = bot_on(fake, settings, clock)
     residents = [fake.user(f"B{n}-{k}", language_code="lv") for k in range(args.burst)]
     for resident in residents:
         await resident.send("/start")

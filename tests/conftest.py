@@ -85,6 +85,29 @@ def _label_of(user: FakeUser, language: str) -> str:
     return next(label for label in labels if label in (language, f"✅ {language}"))
 
 
+def bot_on(
+    fake: FakeTelegram,
+    settings: Settings,
+    clock: FakeClock,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> BotApplication:
+    """The bot on `settings`' database, talking to `fake` (through `request` and
+    `get_updates_request` if given: tests wrap the transport to watch or break it), not yet
+    initialized."""
+    return build_application(
+        settings,
+        request=request or FakeTelegramRequest(fake),
+        get_updates_request=get_updates_request or FakeTelegramRequest(fake),
+        clock=clock,
+        token=fake.token,
+        rate_limit=False,  # PTB's rate limiter really sleeps; the fake does not need it
+        background=False,  # no loops: each delivery settles the outbox and the schedule
+        sleep=clock.sleep,
+    )
+
+
 async def start_app(
     fake: FakeTelegram,
     settings: Settings,
@@ -92,18 +115,8 @@ async def start_app(
     *,
     request: BaseRequest | None = None,
 ) -> BotApplication:
-    """The bot on `settings`' database, talking to `fake` (through `request` if given: tests
-    wrap the transport to watch or break it)."""
-    app = build_application(
-        settings,
-        request=request or FakeTelegramRequest(fake),
-        get_updates_request=FakeTelegramRequest(fake),
-        clock=clock,
-        token=fake.token,
-        rate_limit=False,  # PTB's rate limiter really sleeps; the fake does not need it
-        background=False,  # no loops: each delivery below settles the outbox and schedule
-        sleep=clock.sleep,
-    )
+    """The bot of `bot_on`, started, with the fake delivering updates straight to it."""
+    app = bot_on(fake, settings, clock, request=request)
     try:
         await app.initialize()
     except BaseException:

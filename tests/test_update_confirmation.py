@@ -21,8 +21,7 @@ import bot.updates
 from bot.app import BotApplication
 from bot.config import Settings
 from fake_telegram import FakeTelegram, FakeTelegramRequest, FakeUser
-from liepaja_bot.assembly import build_application
-from tests.conftest import FakeClock, Harness, make_settings, t
+from tests.conftest import FakeClock, Harness, bot_on, make_settings, t
 
 PROMPT = t("lv", "Please choose your language")
 
@@ -65,16 +64,7 @@ def polling_bot(
     get_updates_request: BaseRequest | None = None,
 ) -> BotApplication:
     """The bot as `run` builds it, on the in-process fake: its updates come by polling."""
-    return build_application(
-        settings,
-        request=FakeTelegramRequest(fake),
-        get_updates_request=get_updates_request or FakeTelegramRequest(fake),
-        clock=clock,
-        token=fake.token,
-        rate_limit=False,
-        background=False,
-        sleep=clock.sleep,
-    )
+    return bot_on(fake, settings, clock, get_updates_request=get_updates_request)
 
 
 async def started(app: BotApplication) -> BotApplication:
